@@ -1,0 +1,38 @@
+import { systemClock } from '../clock.js';
+import { loadConfig } from '../config.js';
+import { connectDatabase } from '../db/connect.js';
+import type { Role } from '../db/models.js';
+import { UserRepository } from '../repositories/user-repository.js';
+
+const USAGE =
+  'usage: users promote|demote <email>\n  promote  make the account an admin\n  demote   make the account a regular user';
+
+const ROLE_BY_COMMAND: Record<string, Role> = { promote: 'admin', demote: 'user' };
+
+/** Administrative roles are granted here, by someone with database access, never through the API. */
+async function run(command: string | undefined, email: string | undefined): Promise<number> {
+  const role = command === undefined ? undefined : ROLE_BY_COMMAND[command];
+  if (!role || !email) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const { knex } = connectDatabase(loadConfig().database);
+  try {
+    if (!(await new UserRepository(knex).setRole(email, role, systemClock()))) {
+      process.stderr.write(`no live account with email ${email}\n`);
+      return 1;
+    }
+    process.stdout.write(`${email} is now ${role === 'admin' ? 'an admin' : 'a regular user'}\n`);
+    return 0;
+  } finally {
+    await knex.destroy();
+  }
+}
+
+run(process.argv[2], process.argv[3]).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`users failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

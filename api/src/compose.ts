@@ -1,0 +1,79 @@
+import type Koa from 'koa';
+import type { Logger } from 'pino';
+import { createApp } from './app.js';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import { connectDatabase, type Database } from './db/connect.js';
+import { migrationConfig } from './db/migration-source.js';
+import { databaseReadiness } from './db/readiness.js';
+import { argon2idHasher, type PasswordHasher } from './domain/passwords/password-hasher.js';
+import { AccessTokenService } from './domain/tokens/access-tokens.js';
+import { generateKeyEntry, type KeySet, parseKeySet, readKeySetFile } from './domain/tokens/key-set.js';
+import { SessionRepository } from './repositories/session-repository.js';
+import { UserRepository } from './repositories/user-repository.js';
+import { AccountService } from './services/account-service.js';
+import { AuthService } from './services/auth-service.js';
+
+export interface Runtime {
+  app: Koa;
+  database: Database;
+  keys: () => KeySet;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  logger: Logger;
+  clock: Clock;
+  hasher?: PasswordHasher;
+}
+
+async function loadKeySet(config: Config, logger: Logger): Promise<KeySet> {
+  if (config.jwt.keysFile) return readKeySetFile(config.jwt.keysFile);
+  logger.warn(
+    'JWT_KEYS_FILE is not set: signing with an ephemeral development key; tokens will not survive a restart',
+  );
+  return parseKeySet({ keys: [await generateKeyEntry('current')] });
+}
+
+/** Builds the whole API from its configuration: database, keys, repositories, services, app. */
+export async function createRuntime(
+  config: Config,
+  { logger, clock, hasher = argon2idHasher }: RuntimeOptions,
+) {
+  const keySet = await loadKeySet(config, logger);
+  const keys = () => keySet;
+  const database = connectDatabase(config.database);
+  const { knex } = database;
+  try {
+    if (config.database.migrateOnStart) {
+      const [, applied] = (await knex.migrate.latest(migrationConfig)) as [number, string[]];
+      if (applied.length > 0) logger.info({ migrations: applied }, 'applied database migrations');
+    }
+  } catch (error) {
+    await knex.destroy();
+    throw error;
+  }
+  const users = new UserRepository(knex);
+  const sessions = new SessionRepository(knex);
+  const accessTokens = new AccessTokenService(
+    keys,
+    {
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+      ttlSeconds: config.jwt.accessTokenTtlSeconds,
+    },
+    clock,
+  );
+  const auth = new AuthService(knex, users, sessions, hasher, accessTokens, config.refreshTokens, clock);
+  const accounts = new AccountService(knex, users, sessions, hasher, clock);
+  const app = createApp({
+    logger,
+    auth,
+    accounts,
+    keys,
+    readiness: () => databaseReadiness(knex),
+    bodyLimitBytes: config.bodyLimitBytes,
+  });
+  const runtime: Runtime = { app, database, keys, close: () => knex.destroy() };
+  return runtime;
+}

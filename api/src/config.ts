@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { parseDurationSeconds } from './duration.js';
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const seconds = parseDurationSeconds(text);
+      if (seconds === undefined || seconds <= 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a duration such as 15m, 720h or 10s (got "${text}")`,
+        });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
+
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((text) => (text === '' ? undefined : text));
+
+const environmentSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    HOST: optionalText,
+    PORT: port(3000),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DATABASE_URL: optionalText.pipe(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+        .optional(),
+    ),
+    MIGRATE_ON_START: z.enum(['true', 'false']).optional(),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+    PGLITE_DATA_DIR: z.string().trim().min(1).default('.data/pglite'),
+    JWT_KEYS_FILE: optionalText,
+    JWT_ISSUER: optionalText,
+    JWT_AUDIENCE: z.string().trim().min(1).default('skeleton-api'),
+    ACCESS_TOKEN_TTL: duration('15m'),
+    REFRESH_TOKEN_IDLE_TTL: duration('7d'),
+    REFRESH_TOKEN_ABSOLUTE_TTL: duration('30d'),
+    REFRESH_TOKEN_REUSE_GRACE: duration('10s'),
+    BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(16_384),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== 'production') return;
+    // Each of these has a development fallback (PGlite, an ephemeral key, a made-up issuer) that
+    // would silently lose data or invalidate every token on restart in production.
+    const required = ['DATABASE_URL', 'JWT_KEYS_FILE', 'JWT_ISSUER'] as const;
+    for (const name of required) {
+      if (env[name] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'is required when NODE_ENV=production' });
+      }
+    }
+  });
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  host: string;
+  port: number;
+  logLevel: string;
+  database: { url?: string; poolMax: number; pgliteDataDir: string; migrateOnStart: boolean };
+  jwt: { keysFile?: string; issuer: string; audience: string; accessTokenTtlSeconds: number };
+  refreshTokens: { idleTtlSeconds: number; absoluteTtlSeconds: number; reuseGraceSeconds: number };
+  bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the whole configuration from the environment once; every problem is reported together. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environmentSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const env = parsed.data;
+  const production = env.NODE_ENV === 'production';
+  return {
+    env: env.NODE_ENV,
+    host: env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    database: {
+      url: env.DATABASE_URL,
+      poolMax: env.DATABASE_POOL_MAX,
+      pgliteDataDir: env.PGLITE_DATA_DIR,
+      // In production the migration Job owns schema changes; elsewhere start-up brings the schema up.
+      migrateOnStart: env.MIGRATE_ON_START === undefined ? !production : env.MIGRATE_ON_START === 'true',
+    },
+    jwt: {
+      keysFile: env.JWT_KEYS_FILE,
+      issuer: env.JWT_ISSUER ?? 'skeleton-dev',
+      audience: env.JWT_AUDIENCE,
+      accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL,
+    },
+    refreshTokens: {
+      idleTtlSeconds: env.REFRESH_TOKEN_IDLE_TTL,
+      absoluteTtlSeconds: env.REFRESH_TOKEN_ABSOLUTE_TTL,
+      reuseGraceSeconds: env.REFRESH_TOKEN_REUSE_GRACE,
+    },
+    bodyLimitBytes: env.BODY_LIMIT_BYTES,
+  };
+}

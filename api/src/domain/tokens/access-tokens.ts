@@ -1,0 +1,82 @@
+import { randomUUID } from 'node:crypto';
+import * as jose from 'jose';
+import type { Clock } from '../../clock.js';
+import { invalidToken, tokenExpired } from '../../errors.js';
+import { type KeySet, SIGNING_ALGORITHMS } from './key-set.js';
+
+/** RFC 9068 media type: an access token can never be mistaken for another kind of JWT. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+export interface AccessTokenClaims {
+  userId: string;
+  sessionId: string;
+}
+
+export interface IssuedAccessToken {
+  token: string;
+  expiresIn: number;
+}
+
+export interface AccessTokenSettings {
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}
+
+/**
+ * Signs with the current key and verifies against every published key. The key set is read
+ * through a getter so a reloaded key set takes effect without rebuilding the service.
+ */
+export class AccessTokenService {
+  constructor(
+    private readonly keys: () => KeySet,
+    private readonly settings: AccessTokenSettings,
+    private readonly clock: Clock,
+  ) {}
+
+  async issue({ userId, sessionId }: AccessTokenClaims): Promise<IssuedAccessToken> {
+    const { current } = this.keys();
+    const issuedAt = Math.floor(this.clock().getTime() / 1000);
+    const token = await new jose.SignJWT({ sid: sessionId })
+      .setProtectedHeader({ alg: current.alg, kid: current.kid, typ: ACCESS_TOKEN_TYPE })
+      .setIssuer(this.settings.issuer)
+      .setAudience(this.settings.audience)
+      .setSubject(userId)
+      .setJti(randomUUID())
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + this.settings.ttlSeconds)
+      .sign(current.privateKey);
+    return { token, expiresIn: this.settings.ttlSeconds };
+  }
+
+  /**
+   * Accepts only our own tokens: a known `kid`, the algorithm that key was made for (so `none`,
+   * HS256 and key-confusion tricks fail), our issuer and audience, and the access-token type.
+   */
+  async verify(token: string): Promise<AccessTokenClaims> {
+    const { byKid } = this.keys();
+    try {
+      const { payload } = await jose.jwtVerify(
+        token,
+        async (header) => {
+          const key = header.kid === undefined ? undefined : byKid.get(header.kid);
+          if (!key || header.alg !== key.alg) throw invalidToken();
+          return key.publicKey;
+        },
+        {
+          algorithms: [...SIGNING_ALGORITHMS],
+          issuer: this.settings.issuer,
+          audience: this.settings.audience,
+          typ: ACCESS_TOKEN_TYPE,
+          currentDate: this.clock(),
+          requiredClaims: ['sub', 'sid', 'exp', 'iat'],
+        },
+      );
+      if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') throw invalidToken();
+      return { userId: payload.sub, sessionId: payload.sid };
+    } catch (error) {
+      if (error instanceof jose.errors.JWTExpired) throw tokenExpired();
+      throw invalidToken();
+    }
+  }
+}

@@ -1,0 +1,74 @@
+/** Per-field messages, keyed by the request field at fault (dotted path for nested fields). */
+export type FieldMessages = Record<string, string>;
+
+/**
+ * A failure the domain can name. `code` is a stable slug clients may branch on; `status` is the
+ * HTTP status the error mapper answers with. Anything that is not a DomainError is a bug and is
+ * answered with a generic 500.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+    readonly fields?: FieldMessages,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const validationFailed = (fields: FieldMessages) =>
+  new DomainError('validation.failed', 400, 'The request is invalid.', fields);
+
+export const malformedJson = () =>
+  new DomainError('request.malformed_json', 400, 'The body is not valid JSON.');
+
+export const unsupportedMediaType = () =>
+  new DomainError('request.unsupported_media_type', 415, 'The body must be sent as application/json.');
+
+export const bodyTooLarge = (limitBytes: number) =>
+  new DomainError('request.body_too_large', 413, `The body is larger than ${limitBytes} bytes.`);
+
+export const routeNotFound = () => new DomainError('route.not_found', 404, 'No such route.');
+
+export const methodNotAllowed = () =>
+  new DomainError('route.method_not_allowed', 405, 'This method is not allowed on this route.');
+
+export const userAlreadyExists = () =>
+  new DomainError('user.already_exists', 409, 'An account with this email already exists.', {
+    email: 'is already registered',
+  });
+
+export const invalidCredentials = () =>
+  new DomainError('auth.invalid_credentials', 401, 'The email or password is incorrect.');
+
+export const wrongPassword = (field: string) =>
+  new DomainError('auth.wrong_password', 400, 'The password is incorrect.', { [field]: 'is incorrect' });
+
+export const missingToken = () =>
+  new DomainError('auth.missing_token', 401, 'An access token is required (Authorization: Bearer <token>).');
+
+export const invalidToken = () =>
+  new DomainError('auth.invalid_token', 401, 'The access token is not valid.');
+
+export const tokenExpired = () => new DomainError('auth.token_expired', 401, 'The access token has expired.');
+
+export const invalidRefreshToken = () =>
+  new DomainError('auth.invalid_refresh_token', 401, 'The refresh token is not valid or has expired.');
+
+export const refreshTokenReused = () =>
+  new DomainError(
+    'auth.refresh_token_reused',
+    401,
+    'This refresh token was already used; the session has been ended to protect the account.',
+  );
+
+export const forbidden = () => new DomainError('auth.forbidden', 403, 'You are not allowed to do this.');
+
+export const sessionNotFound = () => new DomainError('session.not_found', 404, 'No such session.');
+
+export const userNotFound = () => new DomainError('user.not_found', 404, 'No such user.');
+
+export const serviceUnavailable = () =>
+  new DomainError('service.unavailable', 503, 'The service is temporarily unavailable; try again shortly.');

@@ -1,0 +1,61 @@
+import Router from '@koa/router';
+import type { AccountService } from '../../services/account-service.js';
+import type { AuthService } from '../../services/auth-service.js';
+import { toPublicUser } from '../../services/user-view.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
+import { success } from '../jsend.js';
+import { authenticate, principalOf, requireRole } from '../middleware/authenticate.js';
+import {
+  changePasswordBody,
+  deleteAccountBody,
+  listUsersQuery,
+  sessionParams,
+  updateProfileBody,
+} from '../schemas.js';
+import { validate } from '../validate.js';
+
+/** Everything under /users and /sessions: the signed-in user's own account, and the admin listing. */
+export function accountRoutes(auth: AuthService, accounts: AccountService): Router {
+  const router = new Router();
+  // Router-level middleware runs only for requests that match one of this router's routes.
+  router.use(authenticate(auth));
+
+  router.get('/users/me', (ctx) => {
+    ctx.body = success({ user: toPublicUser(principalOf(ctx.state).user) });
+  });
+
+  router.patch('/users/me', async (ctx) => {
+    const { name } = validate(updateProfileBody, ctx.request.json);
+    ctx.body = success({ user: await accounts.rename(principalOf(ctx.state), name) });
+  });
+
+  router.delete('/users/me', async (ctx) => {
+    const { password } = validate(deleteAccountBody, ctx.request.json);
+    await accounts.deleteAccount(principalOf(ctx.state), password);
+    ctx.body = success(null);
+  });
+
+  router.put('/users/me/password', async (ctx) => {
+    const { currentPassword, newPassword } = validate(changePasswordBody, ctx.request.json);
+    await accounts.changePassword(principalOf(ctx.state), currentPassword, newPassword);
+    ctx.body = success(null);
+  });
+
+  router.get('/users', requireRole('admin'), async (ctx) => {
+    const { limit, cursor } = validate(listUsersQuery, ctx.query);
+    const page = await accounts.listUsers(limit, cursor === undefined ? undefined : decodeCursor(cursor));
+    ctx.body = success({ users: page.users, nextCursor: page.nextCursor && encodeCursor(page.nextCursor) });
+  });
+
+  router.get('/sessions', async (ctx) => {
+    ctx.body = success({ sessions: await accounts.listSessions(principalOf(ctx.state)) });
+  });
+
+  router.delete('/sessions/:id', async (ctx) => {
+    const { id } = validate(sessionParams, ctx.params);
+    await accounts.endSession(principalOf(ctx.state), id);
+    ctx.body = success(null);
+  });
+
+  return router;
+}

@@ -1,0 +1,105 @@
+import type { Knex } from 'knex';
+import type { Clock } from '../clock.js';
+import type { UserRow } from '../db/models.js';
+import { inTransaction } from '../db/transaction.js';
+import type { PasswordHasher } from '../domain/passwords/password-hasher.js';
+import { invalidToken, sessionNotFound, wrongPassword } from '../errors.js';
+import type { SessionRepository } from '../repositories/session-repository.js';
+import type { UserPageCursor, UserRepository } from '../repositories/user-repository.js';
+import type { Principal } from './auth-service.js';
+import { type PublicUser, toPublicUser } from './user-view.js';
+
+export interface SessionView {
+  id: string;
+  current: boolean;
+  createdAt: string;
+  lastUsedAt: string;
+  expiresAt: string;
+  userAgent: string | null;
+  ip: string | null;
+}
+
+export interface UserPage {
+  users: PublicUser[];
+  nextCursor: UserPageCursor | null;
+}
+
+/** What a signed-in user can do to their own account and sessions, and what an admin can list. */
+export class AccountService {
+  constructor(
+    private readonly knex: Knex,
+    private readonly users: UserRepository,
+    private readonly sessions: SessionRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly clock: Clock,
+  ) {}
+
+  async rename(principal: Principal, name: string): Promise<PublicUser> {
+    const user = await this.users.updateDisplayName(principal.user.id, name, this.clock());
+    if (!user) throw invalidToken();
+    return toPublicUser(user);
+  }
+
+  /** Ends every other session at once: whoever else knew the old password is signed out. */
+  async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<void> {
+    await this.requirePassword(principal.user, currentPassword, 'currentPassword');
+    const passwordHash = await this.hasher.hash(newPassword);
+    const now = this.clock();
+    await inTransaction(this.knex, async (trx) => {
+      await this.users.updatePasswordHash(trx, principal.user.id, passwordHash, now);
+      await this.sessions.revoke(
+        { userId: principal.user.id, exceptSessionId: principal.sessionId },
+        'password_changed',
+        now,
+        trx,
+      );
+    });
+  }
+
+  /** Soft delete: the account, its sessions and its access tokens stop working in one commit. */
+  async deleteAccount(principal: Principal, password: string): Promise<void> {
+    await this.requirePassword(principal.user, password, 'password');
+    const now = this.clock();
+    await inTransaction(this.knex, async (trx) => {
+      await this.users.softDelete(trx, principal.user.id, now);
+      await this.sessions.revoke({ userId: principal.user.id }, 'account_deleted', now, trx);
+    });
+  }
+
+  async listSessions(principal: Principal): Promise<SessionView[]> {
+    const sessions = await this.sessions.listLive(principal.user.id, this.clock());
+    return sessions.map((session) => ({
+      id: session.id,
+      current: session.id === principal.sessionId,
+      createdAt: new Date(session.createdAt).toISOString(),
+      lastUsedAt: new Date(session.lastUsedAt).toISOString(),
+      expiresAt: new Date(session.expiresAt).toISOString(),
+      userAgent: session.userAgent,
+      ip: session.ip,
+    }));
+  }
+
+  async endSession(principal: Principal, sessionId: string): Promise<void> {
+    const ended = await this.sessions.revoke(
+      { sessionId, userId: principal.user.id },
+      'revoked_by_user',
+      this.clock(),
+    );
+    if (ended === 0) throw sessionNotFound();
+  }
+
+  async listUsers(limit: number, after?: UserPageCursor): Promise<UserPage> {
+    // One row more than asked tells whether another page exists without a count query.
+    const rows = await this.users.listNewestFirst(limit + 1, after);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      users: page.map(toPublicUser),
+      nextCursor: rows.length > limit && last ? { createdAt: new Date(last.createdAt), id: last.id } : null,
+    };
+  }
+
+  private async requirePassword(user: UserRow, password: string, field: string): Promise<void> {
+    if (!(await this.hasher.verify(user.passwordHash, password))) throw wrongPassword(field);
+  }
+}

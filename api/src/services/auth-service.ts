@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Clock } from '../clock.js';
+import type { UserRow } from '../db/models.js';
+import { inTransaction } from '../db/transaction.js';
+import type { PasswordHasher } from '../domain/passwords/password-hasher.js';
+import type { AccessTokenService } from '../domain/tokens/access-tokens.js';
+import {
+  generateRefreshToken,
+  hashRefreshToken,
+  openSuccessor,
+  sealSuccessor,
+} from '../domain/tokens/refresh-tokens.js';
+import { invalidCredentials, invalidRefreshToken, invalidToken, refreshTokenReused } from '../errors.js';
+import type { SessionRepository } from '../repositories/session-repository.js';
+import type { UserRepository } from '../repositories/user-repository.js';
+import { type PublicUser, toPublicUser } from './user-view.js';
+
+export interface ClientInfo {
+  userAgent: string | null;
+  ip: string | null;
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+}
+
+export interface RefreshSettings {
+  idleTtlSeconds: number;
+  absoluteTtlSeconds: number;
+  reuseGraceSeconds: number;
+}
+
+export interface Principal {
+  user: UserRow;
+  sessionId: string;
+}
+
+type RefreshOutcome = { kind: 'pair'; pair: TokenPair } | { kind: 'reused' } | { kind: 'invalid' };
+
+const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000);
+const earliest = (a: Date, b: Date) => (a.getTime() <= b.getTime() ? a : b);
+
+export class AuthService {
+  /** Computed once, up front, so the first unknown-email login is not slower than the rest. */
+  private readonly dummyHash: Promise<string>;
+
+  constructor(
+    private readonly knex: Knex,
+    private readonly users: UserRepository,
+    private readonly sessions: SessionRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly accessTokens: AccessTokenService,
+    private readonly settings: RefreshSettings,
+    private readonly clock: Clock,
+  ) {
+    this.dummyHash = hasher.hash(randomBytes(32).toString('base64url'));
+  }
+
+  async register(input: { email: string; password: string; name: string }): Promise<PublicUser> {
+    const passwordHash = await this.hasher.hash(input.password);
+    const user = await this.users.create({ email: input.email, displayName: input.name, passwordHash });
+    return toPublicUser(user);
+  }
+
+  /**
+   * An unknown address, a deleted or disabled account and a wrong password all cost one argon2id
+   * verification and end in the same error, so neither the answer nor its timing tells which.
+   */
+  async login(
+    input: { email: string; password: string },
+    client: ClientInfo,
+  ): Promise<TokenPair & { user: PublicUser }> {
+    const user = await this.users.findLiveByEmail(input.email);
+    const usable = user !== undefined && user.status === 'active';
+    const passwordHash = usable ? user.passwordHash : await this.dummyHash;
+    const matches = await this.hasher.verify(passwordHash, input.password);
+    if (!usable || !matches) throw invalidCredentials();
+
+    const now = this.clock();
+    const pair = await inTransaction(this.knex, async (trx) => {
+      const session = await this.sessions.createSession(trx, {
+        userId: user.id,
+        expiresAt: addSeconds(now, this.settings.absoluteTtlSeconds),
+        ...client,
+      });
+      return this.issuePair(
+        trx,
+        user.id,
+        session.id,
+        null,
+        earliest(session.expiresAt, this.idleExpiry(now)),
+      );
+    });
+    return { ...pair, user: toPublicUser(user) };
+  }
+
+  /**
+   * Rotates a refresh token under a row lock. A token already rotated within the grace window
+   * answers with the pair it was rotated into (concurrent tabs); outside it, presenting a used
+   * token means it was copied, so the whole session is ended.
+   */
+  async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair> {
+    const outcome = await inTransaction(this.knex, (trx) => this.rotate(trx, refreshToken, client));
+    if (outcome.kind === 'reused') throw refreshTokenReused();
+    if (outcome.kind === 'invalid') throw invalidRefreshToken();
+    return outcome.pair;
+  }
+
+  private async rotate(
+    trx: Knex.Transaction,
+    presented: string,
+    client: ClientInfo,
+  ): Promise<RefreshOutcome> {
+    const now = this.clock();
+    const locked = await this.sessions.lockRefreshToken(trx, hashRefreshToken(presented));
+    if (!locked) return { kind: 'invalid' };
+    const { token, session } = locked;
+    if (session.revokedAt || session.expiresAt <= now || token.revokedAt) return { kind: 'invalid' };
+    if (!(await this.users.findLiveById(session.userId, trx))) return { kind: 'invalid' };
+
+    if (token.rotatedAt) {
+      const withinGrace = now.getTime() - token.rotatedAt.getTime() <= this.settings.reuseGraceSeconds * 1000;
+      const successor =
+        withinGrace && token.successorSealed && openSuccessor<TokenPair>(presented, token.successorSealed);
+      if (successor) return { kind: 'pair', pair: successor };
+      await this.sessions.revoke({ sessionId: session.id }, 'reuse_detected', now, trx);
+      return { kind: 'reused' };
+    }
+    if (token.expiresAt <= now) return { kind: 'invalid' };
+
+    const expiresAt = earliest(session.expiresAt, this.idleExpiry(now));
+    const pair = await this.issuePair(trx, session.userId, session.id, token.id, expiresAt);
+    await this.sessions.markRotated(trx, token.id, now, sealSuccessor(presented, pair));
+    await this.sessions.touchSession(trx, session.id, now, client);
+    return { kind: 'pair', pair };
+  }
+
+  /** Ends the session a refresh token belongs to; unknown tokens are ignored (logout is idempotent). */
+  async logout(refreshToken: string): Promise<void> {
+    const token = await this.sessions.findRefreshToken(hashRefreshToken(refreshToken));
+    if (token) await this.sessions.revoke({ sessionId: token.sessionId }, 'logout', this.clock());
+  }
+
+  async logoutAll(userId: string): Promise<void> {
+    await this.sessions.revoke({ userId }, 'logout_all', this.clock());
+  }
+
+  /** Resolves an access token to its user, refusing it if the session or account has ended since. */
+  async authenticate(accessToken: string): Promise<Principal> {
+    const claims = await this.accessTokens.verify(accessToken);
+    const user = await this.sessions.findPrincipal(claims.sessionId, claims.userId, this.clock());
+    if (!user) throw invalidToken();
+    return { user, sessionId: claims.sessionId };
+  }
+
+  private async issuePair(
+    trx: Knex.Transaction,
+    userId: string,
+    sessionId: string,
+    parentId: string | null,
+    expiresAt: Date,
+  ): Promise<TokenPair> {
+    const refreshToken = generateRefreshToken();
+    await this.sessions.insertRefreshToken(trx, {
+      sessionId,
+      parentId,
+      tokenHash: hashRefreshToken(refreshToken),
+      expiresAt,
+    });
+    const access = await this.accessTokens.issue({ userId, sessionId });
+    return { accessToken: access.token, refreshToken, tokenType: 'Bearer', expiresIn: access.expiresIn };
+  }
+
+  private idleExpiry(now: Date): Date {
+    return addSeconds(now, this.settings.idleTtlSeconds);
+  }
+}

@@ -1,0 +1,69 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Clock } from '../../src/clock.js';
+import { systemClock } from '../../src/clock.js';
+import { createRuntime, type Runtime } from '../../src/compose.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary response bodies.
+  body: any;
+}
+
+export interface RequestOptions {
+  token?: string;
+  headers?: Record<string, string>;
+  /** A raw body sent as is (for malformed-input tests); otherwise `json` is serialised. */
+  raw?: string;
+  json?: unknown;
+}
+
+export interface TestApi {
+  baseUrl: string;
+  runtime: Runtime;
+  request(method: string, path: string, options?: RequestOptions): Promise<ApiResponse>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the real API (config parsing, database, migrations, keys, app) on a random port.
+ * `env` holds the environment the API would read; DATABASE_URL unset means PGlite.
+ */
+export async function startApi(env: Record<string, string>, clock: Clock = systemClock): Promise<TestApi> {
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', ...env });
+  const runtime = await createRuntime(config, { logger: createLogger(config.logLevel), clock });
+  const server: Server = runtime.app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    baseUrl,
+    runtime,
+    async request(method, path, { token, headers = {}, raw, json } = {}) {
+      const allHeaders: Record<string, string> = { ...headers };
+      if (token) allHeaders.authorization = `Bearer ${token}`;
+      let body: string | undefined = raw;
+      if (json !== undefined) {
+        body = JSON.stringify(json);
+        allHeaders['content-type'] ??= 'application/json';
+      }
+      const response = await fetch(`${baseUrl}${path}`, { method, headers: allHeaders, body });
+      const text = await response.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // Not JSON: tests assert on the raw text.
+      }
+      return { status: response.status, headers: response.headers, body: parsed };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await runtime.close();
+    },
+  };
+}
