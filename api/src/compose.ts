@@ -42,7 +42,7 @@ export async function createRuntime(
 ) {
   const keySet = await loadKeySet(config, logger);
   const keys = () => keySet;
-  const database = connectDatabase(config.database);
+  const database = connectDatabase(config.database, logger);
   const { knex } = database;
   try {
     if (config.database.migrateOnStart) {

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { systemClock } from './clock.js';
 import { createRuntime } from './compose.js';
 import { ConfigError, loadConfig } from './config.js';
+import { KeySetError } from './domain/tokens/key-set.js';
 import { createLogger } from './logger.js';
 
 async function main(): Promise<void> {
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  if (error instanceof ConfigError || error instanceof KeySetError) {
     process.stderr.write(`${error.message}\n`);
   } else {
     process.stderr.write(

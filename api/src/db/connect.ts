@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import PGliteClient from 'knex-pglite';
+import type { Logger } from 'pino';
 
 export interface DatabaseSettings {
   url?: string;
@@ -21,9 +22,17 @@ export interface Database {
  * Opens the database the settings name: PostgreSQL when a URL is given, otherwise the embedded
  * PGlite in a local folder so `npm start` works on a machine with no database server.
  */
-export function connectDatabase(settings: DatabaseSettings): Database {
+export function connectDatabase(settings: DatabaseSettings, logger?: Logger): Database {
+  // knex otherwise writes its own warnings to the console, outside the JSON log.
+  const log = logger && {
+    warn: (message: unknown) => logger.warn({ knex: message }, 'database warning'),
+    error: (message: unknown) => logger.error({ knex: message }, 'database error'),
+    deprecate: (message: unknown) => logger.warn({ knex: message }, 'database deprecation'),
+    debug: (message: unknown) => logger.debug({ knex: message }, 'database debug'),
+  };
   if (settings.url) {
     const knex = knexFactory({
+      log,
       client: 'pg',
       connection: { connectionString: settings.url, connectionTimeoutMillis: 3_000 },
       // Fail fast when the server is unreachable so requests get a 503 instead of hanging.
@@ -35,6 +44,7 @@ export function connectDatabase(settings: DatabaseSettings): Database {
   const dataDir = resolve(settings.pgliteDataDir);
   mkdirSync(dataDir, { recursive: true });
   const knex = knexFactory({
+    log,
     client: PGliteClient,
     dialect: 'postgres',
     connection: { connectionString: dataDir },

@@ -21,8 +21,12 @@ interface DriverError {
   message?: unknown;
 }
 
-const asDriverError = (error: unknown): DriverError =>
-  typeof error === 'object' && error !== null ? error : {};
+/** Objection wraps driver errors (db-errors); the SQLSTATE and constraint live on the original. */
+function asDriverError(error: unknown): DriverError {
+  if (typeof error !== 'object' || error === null) return {};
+  const { nativeError } = error as { nativeError?: unknown };
+  return typeof nativeError === 'object' && nativeError !== null ? nativeError : error;
+}
 
 export function isRetryable(error: unknown): boolean {
   const { code } = asDriverError(error);

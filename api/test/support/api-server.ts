@@ -1,8 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Clock } from '../../src/clock.js';
 import { systemClock } from '../../src/clock.js';
-import { createRuntime, type Runtime } from '../../src/compose.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/compose.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 
@@ -32,9 +31,21 @@ export interface TestApi {
  * Starts the real API (config parsing, database, migrations, keys, app) on a random port.
  * `env` holds the environment the API would read; DATABASE_URL unset means PGlite.
  */
-export async function startApi(env: Record<string, string>, clock: Clock = systemClock): Promise<TestApi> {
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', ...env });
-  const runtime = await createRuntime(config, { logger: createLogger(config.logLevel), clock });
+export async function startApi(
+  env: Record<string, string>,
+  options: Partial<Omit<RuntimeOptions, 'logger'>> = {},
+): Promise<TestApi> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    PORT: '0',
+    ...env,
+  });
+  const runtime = await createRuntime(config, {
+    logger: createLogger(config.logLevel),
+    clock: options.clock ?? systemClock,
+    hasher: options.hasher,
+  });
   const server: Server = runtime.app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

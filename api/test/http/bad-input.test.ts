@@ -1,0 +1,216 @@
+import test from 'ava';
+import * as jose from 'jose';
+import { STRONG_PASSWORD, signUpAndIn, uniqueEmail } from '../support/accounts.js';
+import { startApi, type TestApi } from '../support/api-server.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+let database: TestDatabase;
+let api: TestApi;
+
+test.before(async () => {
+  database = await createTestDatabase();
+  api = await startApi({ DATABASE_URL: database.url });
+});
+
+test.after.always(async () => {
+  await api?.close();
+  await database?.drop();
+});
+
+const register = (json: unknown) => api.request('POST', '/api/v1/auth/register', { json });
+
+/** Every 4xx has the same shape: fail, a stable code, a message, field messages, the request id. */
+function assertFail(
+  t: import('ava').ExecutionContext,
+  response: { status: number; body: Record<string, unknown> },
+  status: number,
+  code: string,
+  fields?: string[],
+) {
+  t.is(response.status, status, JSON.stringify(response.body));
+  t.is(response.body.status, 'fail');
+  t.is(response.body.code, code);
+  t.is(typeof response.body.message, 'string');
+  t.is(typeof response.body.requestId, 'string');
+  if (fields) t.deepEqual(Object.keys(response.body.data as object).sort(), [...fields].sort());
+  t.notRegex(JSON.stringify(response.body), /\bat \S+ \(|\.[jt]s:\d+:\d+/, 'no stack trace');
+}
+
+test('duplicate email is a 409, also when it differs only in case', async (t) => {
+  const email = uniqueEmail('dup');
+  t.is((await register({ email, password: STRONG_PASSWORD, name: 'First' })).status, 201);
+  assertFail(
+    t,
+    await register({ email, password: STRONG_PASSWORD, name: 'Second' }),
+    409,
+    'user.already_exists',
+    ['email'],
+  );
+  assertFail(
+    t,
+    await register({ email: email.toUpperCase(), password: STRONG_PASSWORD, name: 'Third' }),
+    409,
+    'user.already_exists',
+    ['email'],
+  );
+});
+
+test('invalid email', async (t) => {
+  for (const email of ['not-an-email', 'a@', '@b.c', '', `${'x'.repeat(250)}@example.test`, 42]) {
+    assertFail(t, await register({ email, password: STRONG_PASSWORD, name: 'N' }), 400, 'validation.failed', [
+      'email',
+    ]);
+  }
+});
+
+test('short, long and common passwords are refused with the reason', async (t) => {
+  const cases: Array<[string, RegExp]> = [
+    ['short', /at least 8/],
+    ['x'.repeat(129), /at most 128/],
+    ['password1', /too common/],
+    ['Qwertyuiop', /too common/],
+  ];
+  for (const [password, reason] of cases) {
+    const response = await register({ email: uniqueEmail(), password, name: 'N' });
+    assertFail(t, response, 400, 'validation.failed', ['password']);
+    t.regex(response.body.data.password, reason);
+  }
+  // Length counts characters, not bytes: eight emoji are eight characters.
+  t.is((await register({ email: uniqueEmail(), password: '🔑🔒🗝️🚪🔐🧷📎🪪', name: 'N' })).status, 201);
+});
+
+test('missing, unknown and mistyped fields name the field at fault', async (t) => {
+  assertFail(t, await register({ email: uniqueEmail() }), 400, 'validation.failed', ['password', 'name']);
+  assertFail(
+    t,
+    await register({ email: uniqueEmail(), password: STRONG_PASSWORD, name: 'N', role: 'admin' }),
+    400,
+    'validation.failed',
+    ['role'],
+  );
+  assertFail(
+    t,
+    await register({ email: uniqueEmail(), password: 12345678, name: ['N'] }),
+    400,
+    'validation.failed',
+    ['password', 'name'],
+  );
+  assertFail(t, await register([1, 2]), 400, 'validation.failed', ['body']);
+  assertFail(t, await register('just a string'), 400, 'validation.failed', ['body']);
+  assertFail(t, await api.request('POST', '/api/v1/auth/login'), 400, 'validation.failed', ['body']);
+});
+
+test('malformed JSON, wrong content type and oversized bodies are 4xx, never 500', async (t) => {
+  const headers = { 'content-type': 'application/json' };
+  for (const raw of ['{', '{"email": }', 'nul', '\u0000']) {
+    assertFail(
+      t,
+      await api.request('POST', '/api/v1/auth/login', { raw, headers }),
+      400,
+      'request.malformed_json',
+    );
+  }
+  assertFail(
+    t,
+    await api.request('POST', '/api/v1/auth/login', {
+      raw: 'email=a&password=b',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    }),
+    415,
+    'request.unsupported_media_type',
+  );
+  assertFail(
+    t,
+    await api.request('POST', '/api/v1/auth/login', {
+      raw: JSON.stringify({ email: 'x'.repeat(20_000) }),
+      headers,
+    }),
+    413,
+    'request.body_too_large',
+  );
+});
+
+test('unknown routes and methods', async (t) => {
+  assertFail(t, await api.request('GET', '/api/v1/nothing-here'), 404, 'route.not_found');
+  assertFail(t, await api.request('DELETE', '/api/v1/auth/login'), 405, 'route.method_not_allowed');
+});
+
+test('missing, malformed, tampered, expired and foreign tokens are 401 with a stable code', async (t) => {
+  const user = await signUpAndIn(api);
+  const me = (token?: string, headers?: Record<string, string>) =>
+    api.request('GET', '/api/v1/users/me', { token, headers });
+
+  const missing = await me();
+  assertFail(t, missing, 401, 'auth.missing_token');
+  t.is(missing.headers.get('www-authenticate'), 'Bearer');
+  assertFail(t, await me(undefined, { authorization: `Basic ${btoa('a:b')}` }), 401, 'auth.missing_token');
+  assertFail(t, await me('not.a.jwt'), 401, 'auth.invalid_token');
+
+  const [header, payload, signature] = user.accessToken.split('.') as [string, string, string];
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+  const forged = Buffer.from(
+    JSON.stringify({ ...claims, sub: '00000000-0000-4000-8000-000000000000' }),
+  ).toString('base64url');
+  assertFail(t, await me(`${header}.${forged}.${signature}`), 401, 'auth.invalid_token');
+  const flipped = `${signature.slice(0, -2)}${signature.endsWith('AA') ? 'BB' : 'AA'}`;
+  assertFail(t, await me(`${header}.${payload}.${flipped}`), 401, 'auth.invalid_token');
+
+  // alg "none" and an HMAC token keyed with the public key (classic algorithm confusion).
+  const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url')}.${payload}.`;
+  assertFail(t, await me(unsigned), 401, 'auth.invalid_token');
+  const jwks = (await api.request('GET', '/.well-known/jwks.json')).body;
+  const hmac = await new jose.SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', kid: jwks.keys[0].kid, typ: 'at+jwt' })
+    .sign(new TextEncoder().encode(JSON.stringify(jwks.keys[0])));
+  assertFail(t, await me(hmac), 401, 'auth.invalid_token');
+
+  // Validly signed by a key the API does not know.
+  const { privateKey } = await jose.generateKeyPair('EdDSA');
+  const stranger = await new jose.SignJWT(claims)
+    .setProtectedHeader({ alg: 'EdDSA', kid: jwks.keys[0].kid, typ: 'at+jwt' })
+    .sign(privateKey);
+  assertFail(t, await me(stranger), 401, 'auth.invalid_token');
+});
+
+test('an expired access token is refused as expired', async (t) => {
+  const shortLived = await startApi({ DATABASE_URL: database.url, ACCESS_TOKEN_TTL: '1s' });
+  try {
+    const user = await signUpAndIn(shortLived);
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    assertFail(
+      t,
+      await shortLived.request('GET', '/api/v1/users/me', { token: user.accessToken }),
+      401,
+      'auth.token_expired',
+    );
+  } finally {
+    await shortLived.close();
+  }
+});
+
+test('refresh and logout with malformed or unknown tokens', async (t) => {
+  assertFail(t, await api.request('POST', '/api/v1/auth/refresh', { json: {} }), 400, 'validation.failed', [
+    'refreshToken',
+  ]);
+  assertFail(
+    t,
+    await api.request('POST', '/api/v1/auth/refresh', { json: { refreshToken: 'never-issued' } }),
+    401,
+    'auth.invalid_refresh_token',
+  );
+  t.is(
+    (await api.request('POST', '/api/v1/auth/logout', { json: { refreshToken: 'never-issued' } })).status,
+    200,
+  );
+});
+
+test('admin listing: only admins, bounded limit, cursor validated', async (t) => {
+  const user = await signUpAndIn(api);
+  assertFail(
+    t,
+    await api.request('GET', '/api/v1/users', { token: user.accessToken }),
+    403,
+    'auth.forbidden',
+  );
+  assertFail(t, await api.request('GET', '/api/v1/users'), 401, 'auth.missing_token');
+});

@@ -1,0 +1,81 @@
+import test from 'ava';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const problemsOf = (env: Record<string, string>) => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+};
+
+test('defaults make a working development configuration', (t) => {
+  const config = loadConfig({});
+  t.like(config, { env: 'development', host: '127.0.0.1', port: 3000 });
+  t.is(config.database.url, undefined);
+  t.true(config.database.migrateOnStart);
+  t.is(config.jwt.accessTokenTtlSeconds, 900);
+  t.deepEqual(config.refreshTokens, {
+    idleTtlSeconds: 604_800,
+    absoluteTtlSeconds: 2_592_000,
+    reuseGraceSeconds: 10,
+  });
+});
+
+test('values are read from the environment and converted', (t) => {
+  const config = loadConfig({
+    PORT: '8080',
+    HOST: '0.0.0.0',
+    DATABASE_URL: 'postgres://u:p@db:5432/app',
+    ACCESS_TOKEN_TTL: '5m',
+    REFRESH_TOKEN_REUSE_GRACE: '30s',
+    MIGRATE_ON_START: 'false',
+  });
+  t.like(config, { host: '0.0.0.0', port: 8080 });
+  t.is(config.database.url, 'postgres://u:p@db:5432/app');
+  t.false(config.database.migrateOnStart);
+  t.is(config.jwt.accessTokenTtlSeconds, 300);
+  t.is(config.refreshTokens.reuseGraceSeconds, 30);
+});
+
+test('a bad value is reported with the name of its variable', (t) => {
+  t.true(problemsOf({ PORT: 'eighty' })[0]?.startsWith('PORT:'));
+  t.true(problemsOf({ PORT: '70000' })[0]?.startsWith('PORT:'));
+  t.true(problemsOf({ DATABASE_URL: 'mysql://x' })[0]?.startsWith('DATABASE_URL:'));
+  t.true(problemsOf({ ACCESS_TOKEN_TTL: '15 minutes' })[0]?.startsWith('ACCESS_TOKEN_TTL:'));
+  t.true(problemsOf({ LOG_LEVEL: 'loud' })[0]?.startsWith('LOG_LEVEL:'));
+  t.true(problemsOf({ NODE_ENV: 'staging' })[0]?.startsWith('NODE_ENV:'));
+  const message = t.throws(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' }), {
+    instanceOf: ConfigError,
+  })?.message;
+  t.regex(message ?? '', /PORT/);
+  t.regex(message ?? '', /LOG_LEVEL/);
+});
+
+test('production refuses to start on development defaults', (t) => {
+  const problems = problemsOf({ NODE_ENV: 'production' });
+  t.deepEqual(
+    problems.map((problem) => problem.split(':')[0]),
+    ['DATABASE_URL', 'JWT_KEYS_FILE', 'JWT_ISSUER'],
+  );
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    DATABASE_URL: 'postgres://db/app',
+    JWT_KEYS_FILE: '/etc/skeleton/keys/keys.json',
+    JWT_ISSUER: 'https://accounts.example.com',
+  });
+  t.like(config, { env: 'production', host: '0.0.0.0' });
+  t.false(config.database.migrateOnStart);
+});
+
+test('empty strings count as unset', (t) => {
+  t.is(loadConfig({ DATABASE_URL: '', HOST: '' }).database.url, undefined);
+  t.is(
+    problemsOf({ NODE_ENV: 'production', DATABASE_URL: ' ', JWT_KEYS_FILE: 'k', JWT_ISSUER: 'i' })[0]?.split(
+      ':',
+    )[0],
+    'DATABASE_URL',
+  );
+});
