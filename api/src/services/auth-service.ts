@@ -120,7 +120,8 @@ export class AuthService {
     if (!locked) return { kind: 'invalid' };
     const { token, session } = locked;
     if (session.revokedAt || session.expiresAt <= now || token.revokedAt) return { kind: 'invalid' };
-    if (!(await this.users.findLiveById(session.userId, trx))) return { kind: 'invalid' };
+    const user = await this.users.findLiveById(session.userId, trx);
+    if (user?.status !== 'active') return { kind: 'invalid' };
 
     if (token.rotatedAt) {
       const withinGrace = now.getTime() - token.rotatedAt.getTime() <= this.settings.reuseGraceSeconds * 1000;

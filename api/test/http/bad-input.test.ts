@@ -1,23 +1,11 @@
 import test from 'ava';
 import * as jose from 'jose';
 import { STRONG_PASSWORD, signUpAndIn, uniqueEmail } from '../support/accounts.js';
-import { startApi, type TestApi } from '../support/api-server.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { apiOnFreshDatabase, startApi } from '../support/api-server.js';
 
-let database: TestDatabase;
-let api: TestApi;
+const suite = apiOnFreshDatabase();
 
-test.before(async () => {
-  database = await createTestDatabase();
-  api = await startApi({ DATABASE_URL: database.url });
-});
-
-test.after.always(async () => {
-  await api?.close();
-  await database?.drop();
-});
-
-const register = (json: unknown) => api.request('POST', '/api/v1/auth/register', { json });
+const register = (json: unknown) => suite.api.request('POST', '/api/v1/auth/register', { json });
 
 /** Every 4xx has the same shape: fail, a stable code, a message, field messages, the request id. */
 function assertFail(
@@ -97,7 +85,7 @@ test('missing, unknown and mistyped fields name the field at fault', async (t) =
   );
   assertFail(t, await register([1, 2]), 400, 'validation.failed', ['body']);
   assertFail(t, await register('just a string'), 400, 'validation.failed', ['body']);
-  assertFail(t, await api.request('POST', '/api/v1/auth/login'), 400, 'validation.failed', ['body']);
+  assertFail(t, await suite.api.request('POST', '/api/v1/auth/login'), 400, 'validation.failed', ['body']);
 });
 
 test('malformed JSON, wrong content type and oversized bodies are 4xx, never 500', async (t) => {
@@ -105,14 +93,14 @@ test('malformed JSON, wrong content type and oversized bodies are 4xx, never 500
   for (const raw of ['{', '{"email": }', 'nul', '\u0000']) {
     assertFail(
       t,
-      await api.request('POST', '/api/v1/auth/login', { raw, headers }),
+      await suite.api.request('POST', '/api/v1/auth/login', { raw, headers }),
       400,
       'request.malformed_json',
     );
   }
   assertFail(
     t,
-    await api.request('POST', '/api/v1/auth/login', {
+    await suite.api.request('POST', '/api/v1/auth/login', {
       raw: 'email=a&password=b',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     }),
@@ -121,7 +109,7 @@ test('malformed JSON, wrong content type and oversized bodies are 4xx, never 500
   );
   assertFail(
     t,
-    await api.request('POST', '/api/v1/auth/login', {
+    await suite.api.request('POST', '/api/v1/auth/login', {
       raw: JSON.stringify({ email: 'x'.repeat(20_000) }),
       headers,
     }),
@@ -131,14 +119,14 @@ test('malformed JSON, wrong content type and oversized bodies are 4xx, never 500
 });
 
 test('unknown routes and methods', async (t) => {
-  assertFail(t, await api.request('GET', '/api/v1/nothing-here'), 404, 'route.not_found');
-  assertFail(t, await api.request('DELETE', '/api/v1/auth/login'), 405, 'route.method_not_allowed');
+  assertFail(t, await suite.api.request('GET', '/api/v1/nothing-here'), 404, 'route.not_found');
+  assertFail(t, await suite.api.request('DELETE', '/api/v1/auth/login'), 405, 'route.method_not_allowed');
 });
 
 test('missing, malformed, tampered, expired and foreign tokens are 401 with a stable code', async (t) => {
-  const user = await signUpAndIn(api);
+  const user = await signUpAndIn(suite.api);
   const me = (token?: string, headers?: Record<string, string>) =>
-    api.request('GET', '/api/v1/users/me', { token, headers });
+    suite.api.request('GET', '/api/v1/users/me', { token, headers });
 
   const missing = await me();
   assertFail(t, missing, 401, 'auth.missing_token');
@@ -158,7 +146,7 @@ test('missing, malformed, tampered, expired and foreign tokens are 401 with a st
   // alg "none" and an HMAC token keyed with the public key (classic algorithm confusion).
   const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url')}.${payload}.`;
   assertFail(t, await me(unsigned), 401, 'auth.invalid_token');
-  const jwks = (await api.request('GET', '/.well-known/jwks.json')).body;
+  const jwks = (await suite.api.request('GET', '/.well-known/jwks.json')).body;
   const hmac = await new jose.SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256', kid: jwks.keys[0].kid, typ: 'at+jwt' })
     .sign(new TextEncoder().encode(JSON.stringify(jwks.keys[0])));
@@ -173,7 +161,7 @@ test('missing, malformed, tampered, expired and foreign tokens are 401 with a st
 });
 
 test('an expired access token is refused as expired', async (t) => {
-  const shortLived = await startApi({ DATABASE_URL: database.url, ACCESS_TOKEN_TTL: '1s' });
+  const shortLived = await startApi({ DATABASE_URL: suite.database.url, ACCESS_TOKEN_TTL: '1s' });
   try {
     const user = await signUpAndIn(shortLived);
     await new Promise((resolve) => setTimeout(resolve, 2_100));
@@ -189,28 +177,33 @@ test('an expired access token is refused as expired', async (t) => {
 });
 
 test('refresh and logout with malformed or unknown tokens', async (t) => {
-  assertFail(t, await api.request('POST', '/api/v1/auth/refresh', { json: {} }), 400, 'validation.failed', [
-    'refreshToken',
-  ]);
   assertFail(
     t,
-    await api.request('POST', '/api/v1/auth/refresh', { json: { refreshToken: 'never-issued' } }),
+    await suite.api.request('POST', '/api/v1/auth/refresh', { json: {} }),
+    400,
+    'validation.failed',
+    ['refreshToken'],
+  );
+  assertFail(
+    t,
+    await suite.api.request('POST', '/api/v1/auth/refresh', { json: { refreshToken: 'never-issued' } }),
     401,
     'auth.invalid_refresh_token',
   );
   t.is(
-    (await api.request('POST', '/api/v1/auth/logout', { json: { refreshToken: 'never-issued' } })).status,
+    (await suite.api.request('POST', '/api/v1/auth/logout', { json: { refreshToken: 'never-issued' } }))
+      .status,
     200,
   );
 });
 
 test('admin listing: only admins, bounded limit, cursor validated', async (t) => {
-  const user = await signUpAndIn(api);
+  const user = await signUpAndIn(suite.api);
   assertFail(
     t,
-    await api.request('GET', '/api/v1/users', { token: user.accessToken }),
+    await suite.api.request('GET', '/api/v1/users', { token: user.accessToken }),
     403,
     'auth.forbidden',
   );
-  assertFail(t, await api.request('GET', '/api/v1/users'), 401, 'auth.missing_token');
+  assertFail(t, await suite.api.request('GET', '/api/v1/users'), 401, 'auth.missing_token');
 });

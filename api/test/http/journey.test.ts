@@ -1,24 +1,12 @@
 import test from 'ava';
 import { logIn, STRONG_PASSWORD, signUpAndIn, uniqueEmail } from '../support/accounts.js';
-import { startApi, type TestApi } from '../support/api-server.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { apiOnFreshDatabase } from '../support/api-server.js';
 
-let database: TestDatabase;
-let api: TestApi;
-
-test.before(async () => {
-  database = await createTestDatabase();
-  api = await startApi({ DATABASE_URL: database.url });
-});
-
-test.after.always(async () => {
-  await api?.close();
-  await database?.drop();
-});
+const suite = apiOnFreshDatabase();
 
 test.serial('register → login → me → refresh → replay → password change → logout', async (t) => {
   const email = uniqueEmail('journey');
-  const registered = await api.request('POST', '/api/v1/auth/register', {
+  const registered = await suite.api.request('POST', '/api/v1/auth/register', {
     json: { email, password: STRONG_PASSWORD, name: 'Ada Lovelace' },
   });
   t.is(registered.status, 201);
@@ -26,7 +14,7 @@ test.serial('register → login → me → refresh → replay → password chang
   t.like(registered.body.data.user, { email, name: 'Ada Lovelace', role: 'user' });
   t.false('passwordHash' in registered.body.data.user);
 
-  const login = await api.request('POST', '/api/v1/auth/login', {
+  const login = await suite.api.request('POST', '/api/v1/auth/login', {
     json: { email, password: STRONG_PASSWORD },
     headers: { 'user-agent': 'laptop' },
   });
@@ -36,70 +24,72 @@ test.serial('register → login → me → refresh → replay → password chang
   t.is(tokenType, 'Bearer');
   t.is(expiresIn, 900);
 
-  const me = await api.request('GET', '/api/v1/users/me', { token: accessToken });
+  const me = await suite.api.request('GET', '/api/v1/users/me', { token: accessToken });
   t.is(me.status, 200);
   t.is(me.body.data.user.email, email);
 
-  const refreshed = await api.request('POST', '/api/v1/auth/refresh', { json: { refreshToken } });
+  const refreshed = await suite.api.request('POST', '/api/v1/auth/refresh', { json: { refreshToken } });
   t.is(refreshed.status, 200);
   t.not(refreshed.body.data.refreshToken, refreshToken);
   t.not(refreshed.body.data.accessToken, accessToken);
 
   // Replayed within the grace window, the old token yields the very same successor pair.
-  const replay = await api.request('POST', '/api/v1/auth/refresh', { json: { refreshToken } });
+  const replay = await suite.api.request('POST', '/api/v1/auth/refresh', { json: { refreshToken } });
   t.is(replay.status, 200);
   t.deepEqual(replay.body.data, refreshed.body.data);
 
   // A second device signs in; a password change from the first ends the second at once.
-  const phone = await logIn(api, email);
-  const sessions = await api.request('GET', '/api/v1/sessions', { token: refreshed.body.data.accessToken });
+  const phone = await logIn(suite.api, email);
+  const sessions = await suite.api.request('GET', '/api/v1/sessions', {
+    token: refreshed.body.data.accessToken,
+  });
   t.is(sessions.body.data.sessions.length, 2);
   t.is(sessions.body.data.sessions.filter((session: { current: boolean }) => session.current).length, 1);
 
   const newPassword = 'an entirely new passphrase';
-  const changed = await api.request('PUT', '/api/v1/users/me/password', {
+  const changed = await suite.api.request('PUT', '/api/v1/users/me/password', {
     token: refreshed.body.data.accessToken,
     json: { currentPassword: STRONG_PASSWORD, newPassword },
   });
   t.is(changed.status, 200);
-  t.is((await api.request('GET', '/api/v1/users/me', { token: phone.accessToken })).status, 401);
-  const phoneRefresh = await api.request('POST', '/api/v1/auth/refresh', {
+  t.is((await suite.api.request('GET', '/api/v1/users/me', { token: phone.accessToken })).status, 401);
+  const phoneRefresh = await suite.api.request('POST', '/api/v1/auth/refresh', {
     json: { refreshToken: phone.refreshToken },
   });
   t.is(phoneRefresh.status, 401);
   t.is(
-    (await api.request('GET', '/api/v1/users/me', { token: refreshed.body.data.accessToken })).status,
+    (await suite.api.request('GET', '/api/v1/users/me', { token: refreshed.body.data.accessToken })).status,
     200,
   );
 
-  const oldPasswordLogin = await api.request('POST', '/api/v1/auth/login', {
+  const oldPasswordLogin = await suite.api.request('POST', '/api/v1/auth/login', {
     json: { email, password: STRONG_PASSWORD },
   });
   t.is(oldPasswordLogin.status, 401);
 
-  const logout = await api.request('POST', '/api/v1/auth/logout', {
+  const logout = await suite.api.request('POST', '/api/v1/auth/logout', {
     json: { refreshToken: refreshed.body.data.refreshToken },
   });
   t.is(logout.status, 200);
   t.is(
-    (await api.request('GET', '/api/v1/users/me', { token: refreshed.body.data.accessToken })).status,
+    (await suite.api.request('GET', '/api/v1/users/me', { token: refreshed.body.data.accessToken })).status,
     401,
   );
-  const afterLogout = await api.request('POST', '/api/v1/auth/refresh', {
+  const afterLogout = await suite.api.request('POST', '/api/v1/auth/refresh', {
     json: { refreshToken: refreshed.body.data.refreshToken },
   });
   t.is(afterLogout.status, 401);
 
-  const again = await logIn(api, email, newPassword);
+  const again = await logIn(suite.api, email, newPassword);
   t.truthy(again.accessToken);
 });
 
 test('login answers an unknown email and a wrong password identically', async (t) => {
-  const { email } = await signUpAndIn(api);
-  const wrongPassword = await api.request('POST', '/api/v1/auth/login', {
+  const { email } = await signUpAndIn(suite.api);
+  const wrongPassword = await suite.api.request('POST', '/api/v1/auth/login', {
     json: { email, password: 'not the password at all' },
   });
-  const unknownEmail = await api.request('POST', '/api/v1/auth/login', {
+  const unknownEmail = await suite.api.request('POST', '/api/v1/auth/login', {
     json: { email: uniqueEmail('nobody'), password: 'not the password at all' },
   });
   t.is(wrongPassword.status, 401);
@@ -112,16 +102,16 @@ test('login answers an unknown email and a wrong password identically', async (t
 
 test('login finds an account whatever the case of the email', async (t) => {
   const email = uniqueEmail('MixedCase');
-  await signUpAndIn(api, email);
-  const login = await api.request('POST', '/api/v1/auth/login', {
+  await signUpAndIn(suite.api, email);
+  const login = await suite.api.request('POST', '/api/v1/auth/login', {
     json: { email: email.toUpperCase(), password: STRONG_PASSWORD },
   });
   t.is(login.status, 200);
 });
 
 test('profile: name can change, nothing else', async (t) => {
-  const user = await signUpAndIn(api);
-  const renamed = await api.request('PATCH', '/api/v1/users/me', {
+  const user = await signUpAndIn(suite.api);
+  const renamed = await suite.api.request('PATCH', '/api/v1/users/me', {
     token: user.accessToken,
     json: { name: '  Grace  ' },
   });
@@ -129,52 +119,63 @@ test('profile: name can change, nothing else', async (t) => {
   t.is(renamed.body.data.user.name, 'Grace');
 
   for (const body of [{ email: 'new@example.test' }, { role: 'admin' }, { name: 'x', role: 'admin' }]) {
-    const refused = await api.request('PATCH', '/api/v1/users/me', { token: user.accessToken, json: body });
+    const refused = await suite.api.request('PATCH', '/api/v1/users/me', {
+      token: user.accessToken,
+      json: body,
+    });
     t.is(refused.status, 400, JSON.stringify(body));
     t.is(refused.body.code, 'validation.failed');
   }
-  const me = await api.request('GET', '/api/v1/users/me', { token: user.accessToken });
+  const me = await suite.api.request('GET', '/api/v1/users/me', { token: user.accessToken });
   t.like(me.body.data.user, { name: 'Grace', role: 'user', email: user.email });
 });
 
 test('sessions: list marks the current one, another can be ended, unknown ids are 404', async (t) => {
-  const first = await signUpAndIn(api);
-  const second = await logIn(api, first.email);
-  const listed = await api.request('GET', '/api/v1/sessions', { token: first.accessToken });
+  const first = await signUpAndIn(suite.api);
+  const second = await logIn(suite.api, first.email);
+  const listed = await suite.api.request('GET', '/api/v1/sessions', { token: first.accessToken });
   const other = listed.body.data.sessions.find((session: { current: boolean }) => !session.current);
   t.truthy(other);
 
-  const ended = await api.request('DELETE', `/api/v1/sessions/${other.id}`, { token: first.accessToken });
+  const ended = await suite.api.request('DELETE', `/api/v1/sessions/${other.id}`, {
+    token: first.accessToken,
+  });
   t.is(ended.status, 200);
-  t.is((await api.request('GET', '/api/v1/users/me', { token: second.accessToken })).status, 401);
-  t.is((await api.request('GET', '/api/v1/users/me', { token: first.accessToken })).status, 200);
+  t.is((await suite.api.request('GET', '/api/v1/users/me', { token: second.accessToken })).status, 401);
+  t.is((await suite.api.request('GET', '/api/v1/users/me', { token: first.accessToken })).status, 200);
 
-  const again = await api.request('DELETE', `/api/v1/sessions/${other.id}`, { token: first.accessToken });
+  const again = await suite.api.request('DELETE', `/api/v1/sessions/${other.id}`, {
+    token: first.accessToken,
+  });
   t.is(again.status, 404);
   t.is(again.body.code, 'session.not_found');
-  const malformed = await api.request('DELETE', '/api/v1/sessions/not-a-uuid', { token: first.accessToken });
+  const malformed = await suite.api.request('DELETE', '/api/v1/sessions/not-a-uuid', {
+    token: first.accessToken,
+  });
   t.is(malformed.status, 400);
   t.deepEqual(Object.keys(malformed.body.data), ['id']);
 });
 
 test("sessions: one user cannot end another user's session", async (t) => {
-  const alice = await signUpAndIn(api);
-  const bob = await signUpAndIn(api);
-  const bobs = await api.request('GET', '/api/v1/sessions', { token: bob.accessToken });
+  const alice = await signUpAndIn(suite.api);
+  const bob = await signUpAndIn(suite.api);
+  const bobs = await suite.api.request('GET', '/api/v1/sessions', { token: bob.accessToken });
   const bobSession = bobs.body.data.sessions[0].id;
-  const attempt = await api.request('DELETE', `/api/v1/sessions/${bobSession}`, { token: alice.accessToken });
+  const attempt = await suite.api.request('DELETE', `/api/v1/sessions/${bobSession}`, {
+    token: alice.accessToken,
+  });
   t.is(attempt.status, 404);
-  t.is((await api.request('GET', '/api/v1/users/me', { token: bob.accessToken })).status, 200);
+  t.is((await suite.api.request('GET', '/api/v1/users/me', { token: bob.accessToken })).status, 200);
 });
 
 test('logout-all ends every session of the user', async (t) => {
-  const first = await signUpAndIn(api);
-  const second = await logIn(api, first.email);
-  const response = await api.request('POST', '/api/v1/auth/logout-all', { token: first.accessToken });
+  const first = await signUpAndIn(suite.api);
+  const second = await logIn(suite.api, first.email);
+  const response = await suite.api.request('POST', '/api/v1/auth/logout-all', { token: first.accessToken });
   t.is(response.status, 200);
   for (const session of [first, second]) {
-    t.is((await api.request('GET', '/api/v1/users/me', { token: session.accessToken })).status, 401);
-    const refresh = await api.request('POST', '/api/v1/auth/refresh', {
+    t.is((await suite.api.request('GET', '/api/v1/users/me', { token: session.accessToken })).status, 401);
+    const refresh = await suite.api.request('POST', '/api/v1/auth/refresh', {
       json: { refreshToken: session.refreshToken },
     });
     t.is(refresh.status, 401);
@@ -182,8 +183,8 @@ test('logout-all ends every session of the user', async (t) => {
 });
 
 test('deleting the account needs the password and stops its tokens at once', async (t) => {
-  const user = await signUpAndIn(api);
-  const wrong = await api.request('DELETE', '/api/v1/users/me', {
+  const user = await signUpAndIn(suite.api);
+  const wrong = await suite.api.request('DELETE', '/api/v1/users/me', {
     token: user.accessToken,
     json: { password: 'not my password' },
   });
@@ -191,17 +192,17 @@ test('deleting the account needs the password and stops its tokens at once', asy
   t.is(wrong.body.code, 'auth.wrong_password');
   t.deepEqual(Object.keys(wrong.body.data), ['password']);
 
-  const deleted = await api.request('DELETE', '/api/v1/users/me', {
+  const deleted = await suite.api.request('DELETE', '/api/v1/users/me', {
     token: user.accessToken,
     json: { password: user.password },
   });
   t.is(deleted.status, 200);
-  t.is((await api.request('GET', '/api/v1/users/me', { token: user.accessToken })).status, 401);
-  const refresh = await api.request('POST', '/api/v1/auth/refresh', {
+  t.is((await suite.api.request('GET', '/api/v1/users/me', { token: user.accessToken })).status, 401);
+  const refresh = await suite.api.request('POST', '/api/v1/auth/refresh', {
     json: { refreshToken: user.refreshToken },
   });
   t.is(refresh.status, 401);
-  const login = await api.request('POST', '/api/v1/auth/login', {
+  const login = await suite.api.request('POST', '/api/v1/auth/login', {
     json: { email: user.email, password: user.password },
   });
   t.is(login.status, 401);
@@ -209,14 +210,14 @@ test('deleting the account needs the password and stops its tokens at once', asy
 });
 
 test('password change checks the current password and the policy', async (t) => {
-  const user = await signUpAndIn(api);
-  const wrongCurrent = await api.request('PUT', '/api/v1/users/me/password', {
+  const user = await signUpAndIn(suite.api);
+  const wrongCurrent = await suite.api.request('PUT', '/api/v1/users/me/password', {
     token: user.accessToken,
     json: { currentPassword: 'wrong current password', newPassword: 'a fine new passphrase' },
   });
   t.is(wrongCurrent.status, 400);
   t.deepEqual(Object.keys(wrongCurrent.body.data), ['currentPassword']);
-  const common = await api.request('PUT', '/api/v1/users/me/password', {
+  const common = await suite.api.request('PUT', '/api/v1/users/me/password', {
     token: user.accessToken,
     json: { currentPassword: user.password, newPassword: 'password123' },
   });
@@ -225,7 +226,7 @@ test('password change checks the current password and the policy', async (t) => 
 });
 
 test('jwks publishes the public signing key and nothing private', async (t) => {
-  const response = await api.request('GET', '/.well-known/jwks.json');
+  const response = await suite.api.request('GET', '/.well-known/jwks.json');
   t.is(response.status, 200);
   t.is(response.body.keys.length, 1);
   const [key] = response.body.keys;
@@ -234,19 +235,19 @@ test('jwks publishes the public signing key and nothing private', async (t) => {
 });
 
 test('health: live and ready on a migrated database', async (t) => {
-  t.is((await api.request('GET', '/health/live')).status, 200);
-  const ready = await api.request('GET', '/health/ready');
+  t.is((await suite.api.request('GET', '/health/live')).status, 200);
+  const ready = await suite.api.request('GET', '/health/ready');
   t.is(ready.status, 200);
   t.deepEqual(ready.body.data.checks, { database: 'ok', migrations: 'applied' });
 });
 
 test('every response carries a request id, and a well-formed inbound one is kept', async (t) => {
-  const minted = await api.request('GET', '/health/live');
+  const minted = await suite.api.request('GET', '/health/live');
   t.regex(minted.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
-  const kept = await api.request('GET', '/nope', { headers: { 'x-request-id': 'trace-abc.123' } });
+  const kept = await suite.api.request('GET', '/nope', { headers: { 'x-request-id': 'trace-abc.123' } });
   t.is(kept.headers.get('x-request-id'), 'trace-abc.123');
   t.is(kept.body.requestId, 'trace-abc.123');
-  const replaced = await api.request('GET', '/health/live', {
+  const replaced = await suite.api.request('GET', '/health/live', {
     headers: { 'x-request-id': 'bad id\twith spaces' },
   });
   t.not(replaced.headers.get('x-request-id'), 'bad id\twith spaces');

@@ -1,8 +1,7 @@
 import test from 'ava';
 import { argon2idHasher, type PasswordHasher } from '../../src/domain/passwords/password-hasher.js';
 import { STRONG_PASSWORD, signUpAndIn, uniqueEmail } from '../support/accounts.js';
-import { startApi, type TestApi } from '../support/api-server.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { apiOnFreshDatabase } from '../support/api-server.js';
 
 /** The real argon2id hasher, recording every verification the API asks for. */
 const verifications: string[] = [];
@@ -14,21 +13,10 @@ const recordingHasher: PasswordHasher = {
   },
 };
 
-let database: TestDatabase;
-let api: TestApi;
-
-test.before(async () => {
-  database = await createTestDatabase();
-  api = await startApi({ DATABASE_URL: database.url }, { hasher: recordingHasher });
-});
-
-test.after.always(async () => {
-  await api?.close();
-  await database?.drop();
-});
+const suite = apiOnFreshDatabase({}, { hasher: recordingHasher });
 
 const login = (email: string, password: string) =>
-  api.request('POST', '/api/v1/auth/login', { json: { email, password } });
+  suite.api.request('POST', '/api/v1/auth/login', { json: { email, password } });
 
 /**
  * Timing parity by construction: every failed login costs exactly one argon2id verification with
@@ -36,9 +24,9 @@ const login = (email: string, password: string) =>
  * login benchmark reports the measured times side by side.)
  */
 test.serial('unknown, deleted and wrong-password logins each cost one argon2id verification', async (t) => {
-  const existing = await signUpAndIn(api);
-  const deleted = await signUpAndIn(api);
-  await api.request('DELETE', '/api/v1/users/me', {
+  const existing = await signUpAndIn(suite.api);
+  const deleted = await signUpAndIn(suite.api);
+  await suite.api.request('DELETE', '/api/v1/users/me', {
     token: deleted.accessToken,
     json: { password: deleted.password },
   });

@@ -1,9 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import test from 'ava';
 import { systemClock } from '../../src/clock.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/compose.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
 
 export interface ApiResponse {
   status: number;
@@ -77,4 +79,29 @@ export async function startApi(
       await runtime.close();
     },
   };
+}
+
+export interface ApiSuite {
+  api: TestApi;
+  database: TestDatabase;
+}
+
+/**
+ * For a test file: a database of its own and the API on it, started before the first test and
+ * torn down after the last. The returned object is filled in by the `before` hook.
+ */
+export function apiOnFreshDatabase(
+  env: Record<string, string> = {},
+  options: Partial<Omit<RuntimeOptions, 'logger'>> = {},
+): ApiSuite {
+  const suite = {} as ApiSuite;
+  test.before(async () => {
+    suite.database = await createTestDatabase();
+    suite.api = await startApi({ DATABASE_URL: suite.database.url, ...env }, options);
+  });
+  test.after.always(async () => {
+    await suite.api?.close();
+    await suite.database?.drop();
+  });
+  return suite;
 }
