@@ -1,0 +1,61 @@
+import autocannon from 'autocannon';
+
+export interface Scenario {
+  name: string;
+  url: string;
+  connections: number;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface Timing {
+  durationSeconds: number;
+  warmupSeconds: number;
+}
+
+export interface Measurement {
+  name: string;
+  connections: number;
+  requestsPerSecond: number;
+  latencyMs: { p50: number; p95: number; p99: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  statusCodes: Record<string, number>;
+}
+
+/** Nearest-rank percentile of an ascending array. */
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+export async function measure(scenario: Scenario, timing: Timing): Promise<Measurement> {
+  const { name, connections, ...request } = scenario;
+  const instance = autocannon({
+    ...request,
+    connections,
+    duration: timing.durationSeconds,
+    warmup: { connections, duration: timing.warmupSeconds },
+  });
+  // autocannon's summary has no p95 and rounds to whole milliseconds, so every response time of the
+  // measured run (warm-up excluded) is kept and all three percentiles come from the same samples.
+  const times: number[] = [];
+  instance.on('response', (_client, _status, _bytes, responseTimeMs) => {
+    times.push(responseTimeMs);
+  });
+  const result = await instance;
+  const sorted = Float64Array.from(times).sort();
+  return {
+    name,
+    connections,
+    requestsPerSecond: result.requests.average,
+    latencyMs: { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99) },
+    errors: result.errors,
+    timeouts: result.timeouts,
+    non2xx: result.non2xx,
+    statusCodes: Object.fromEntries(
+      Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]),
+    ),
+  };
+}

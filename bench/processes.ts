@@ -1,0 +1,78 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { type AddressInfo, createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const READY_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 5_000;
+
+// Kept at module level so a signal arriving mid-start still finds every child to kill.
+const running = new Set<ChildProcess>();
+
+export interface ServerSpec {
+  name: string;
+  cwd: string;
+  script: string;
+  readyPath: string;
+  env: Record<string, string>;
+}
+
+export interface RunningServer {
+  origin: string;
+  /** Resolves once the readiness probe answers; the API's probe queues behind any backlog of database work. */
+  settle(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as AddressInfo;
+  probe.close();
+  await once(probe, 'close');
+  return port;
+}
+
+const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
+
+async function waitUntilReady(name: string, child: ChildProcess, url: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (hasExited(child)) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode})`);
+    const response = await fetch(url, { signal: AbortSignal.timeout(1_000) }).catch(() => undefined);
+    if (response?.ok) return;
+    await sleep(100);
+  }
+  throw new Error(`${name} did not answer ${url} within ${READY_TIMEOUT_MS / 1000} s`);
+}
+
+/** Starts a TypeScript server in its own process, so it never shares an event loop with the load generator. */
+export async function startServer(spec: ServerSpec): Promise<RunningServer> {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, ['--import', 'tsx', spec.script], {
+    cwd: spec.cwd,
+    env: { ...process.env, ...spec.env, HOST: '127.0.0.1', PORT: String(port) },
+    // The servers' stdout goes to our stderr so that our stdout carries only the report.
+    stdio: ['ignore', 2, 2],
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  const settle = () => waitUntilReady(spec.name, child, `${origin}${spec.readyPath}`);
+  await settle();
+  return { origin, settle };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (hasExited(child)) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const graceful = await Promise.race([exited.then(() => true), sleep(STOP_GRACE_MS, false)]);
+  if (!graceful) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+export async function stopAllServers(): Promise<void> {
+  await Promise.all([...running].map(stop));
+}

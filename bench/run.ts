@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { constants } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { createTestDatabase, type TestDatabase } from '../api/test/support/database.js';
+import { maxConnections } from './fd-limit.js';
+import { measure, type Scenario } from './load.js';
+import { startServer, stopAllServers } from './processes.js';
+import { type Row, renderMarkdown, writeResults } from './report.js';
+
+const WARMUP_SECONDS = 2;
+const PASSWORD = 'correct horse battery staple';
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+function setting(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive integer (got "${raw}")`);
+  return value;
+}
+
+async function post(url: string, body: object, expectedStatus: number): Promise<unknown> {
+  const response = await fetch(url, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(body) });
+  if (response.status !== expectedStatus) {
+    throw new Error(`POST ${url} answered ${response.status}: ${await response.text()}`);
+  }
+  return response.json();
+}
+
+async function accessTokenFor(api: string, email: string): Promise<string> {
+  await post(`${api}/api/v1/auth/register`, { email, password: PASSWORD, name: 'Bench User' }, 201);
+  const login = (await post(`${api}/api/v1/auth/login`, { email, password: PASSWORD }, 200)) as {
+    data?: { accessToken?: unknown };
+  };
+  const token = login.data?.accessToken;
+  if (typeof token !== 'string') throw new Error('login answered without an access token');
+  return token;
+}
+
+let database: TestDatabase | undefined;
+let cleaning: Promise<void> | undefined;
+// Servers first: dropping the database under a live API would only produce noise on its way out.
+const cleanUp = () => {
+  cleaning ??= stopAllServers().then(() => database?.drop());
+  return cleaning;
+};
+
+async function main(): Promise<void> {
+  const notes: string[] = [];
+  const context = { durationSeconds: setting('BENCH_DURATION', 10), warmupSeconds: WARMUP_SECONDS, notes };
+  const limit = await maxConnections();
+  const connections = (name: string, fallback: number) => {
+    const wanted = setting(name, fallback);
+    if (limit === undefined || wanted <= limit) return wanted;
+    notes.push(`${name}=${wanted} lowered to ${limit}: the hard open-file limit leaves room for no more.`);
+    return limit;
+  };
+  const userConnections = connections('BENCH_CONNECTIONS', 1000);
+  const loginConnections = connections('BENCH_LOGIN_CONNECTIONS', 64);
+
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    database = await createTestDatabase();
+    databaseUrl = database.url;
+  }
+  const [bare, api] = await Promise.all([
+    startServer({
+      name: 'bare Koa server',
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      script: 'bench/bare-koa-server.ts',
+      readyPath: '/',
+      env: {},
+    }),
+    startServer({
+      name: 'API',
+      cwd: fileURLToPath(new URL('../api', import.meta.url)),
+      script: 'src/main.ts',
+      readyPath: '/health/ready',
+      env: { NODE_ENV: 'development', LOG_LEVEL: 'warn', DATABASE_URL: databaseUrl, DATABASE_POOL_MAX: '20' },
+    }),
+  ]);
+
+  const email = `bench-${randomUUID()}@example.com`;
+  const token = await accessTokenFor(api.origin, email);
+  const scenarios: Scenario[] = [
+    {
+      name: 'GET /api/v1/users/me',
+      url: `${api.origin}/api/v1/users/me`,
+      connections: userConnections,
+      headers: { authorization: `Bearer ${token}` },
+    },
+    {
+      name: 'POST /api/v1/auth/login',
+      url: `${api.origin}/api/v1/auth/login`,
+      connections: loginConnections,
+      method: 'POST',
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ email, password: PASSWORD }),
+    },
+  ];
+
+  const rows: Row[] = [];
+  const run = async (scenario: Scenario) => {
+    process.stderr.write(`measuring ${scenario.name} at ${scenario.connections} connections…\n`);
+    const measurement = await measure(scenario, context);
+    // Requests abandoned by the load generator still queue on the server: let them drain so they
+    // neither steal CPU from the next run nor fail noisily when the server is stopped.
+    await Promise.all([bare.settle(), api.settle()]);
+    return measurement;
+  };
+  for (const scenario of scenarios) {
+    // The baseline runs right before its scenario, at its connection count, so the two compare like with like.
+    const baseline = await run({
+      name: 'bare Koa hello',
+      url: `${bare.origin}/`,
+      connections: scenario.connections,
+    });
+    rows.push({ measurement: baseline }, { measurement: await run(scenario), baseline });
+  }
+
+  const markdown = renderMarkdown(rows, context);
+  process.stdout.write(markdown);
+  await writeResults(rows, context, markdown);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void cleanUp().finally(() => process.exit(128 + constants.signals[signal])));
+}
+
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+} finally {
+  await cleanUp().catch((error: unknown) => {
+    process.stderr.write(`bench clean-up failed: ${String(error)}\n`);
+    process.exitCode = 1;
+  });
+}
