@@ -8,7 +8,6 @@ declare module 'autocannon' {
       method?: 'GET' | 'POST';
       headers?: Record<string, string>;
       body?: string;
-      warmup?: { connections: number; duration: number };
     }
 
     interface Result {

@@ -19,7 +19,9 @@ async function main(): Promise<void> {
     logger.info({ database: database.location }, 'using PostgreSQL');
   }
 
-  const server = runtime.app.listen(config.port, config.host);
+  // Node's default accept backlog (511) overflows when many clients connect at once, and every
+  // dropped SYN costs its client a retransmission of a second or more; the kernel caps the value.
+  const server = runtime.app.listen({ port: config.port, host: config.host, backlog: 4096 });
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const { port } = server.address() as AddressInfo;
   const shownHost = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host;
