@@ -83,6 +83,14 @@ async function main(): Promise<void> {
 
   const email = `bench-${randomUUID()}@example.com`;
   const token = await accessTokenFor(api.origin, email);
+  const login = (name: string, body: object): Scenario => ({
+    name,
+    url: `${api.origin}/api/v1/auth/login`,
+    connections: loginConnections,
+    method: 'POST',
+    headers: JSON_HEADERS,
+    body: JSON.stringify(body),
+  });
   const scenarios: Scenario[] = [
     {
       name: 'GET /api/v1/users/me',
@@ -90,14 +98,10 @@ async function main(): Promise<void> {
       connections: userConnections,
       headers: { authorization: `Bearer ${token}` },
     },
-    {
-      name: 'POST /api/v1/auth/login',
-      url: `${api.origin}/api/v1/auth/login`,
-      connections: loginConnections,
-      method: 'POST',
-      headers: JSON_HEADERS,
-      body: JSON.stringify({ email, password: PASSWORD }),
-    },
+    login('POST /api/v1/auth/login', { email, password: PASSWORD }),
+    // The two failures must be indistinguishable in time as well as in body (enumeration).
+    login('POST /api/v1/auth/login, wrong password (401)', { email, password: 'not the password' }),
+    login('POST /api/v1/auth/login, unknown email (401)', { email: `nobody-${email}`, password: PASSWORD }),
   ];
 
   const rows: Row[] = [];
