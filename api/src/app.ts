@@ -6,7 +6,7 @@ import { errorMapper } from './http/middleware/error-mapper.js';
 import { jsonBody } from './http/middleware/json-body.js';
 import { requestId } from './http/middleware/request-id.js';
 import { accountRoutes } from './http/routes/account-routes.js';
-import { authRoutes } from './http/routes/auth-routes.js';
+import { type AuthRouteSettings, authRoutes } from './http/routes/auth-routes.js';
 import { publicRoutes, type ReadinessReport } from './http/routes/public-routes.js';
 import type { AccountService } from './services/account-service.js';
 import type { AuthService } from './services/auth-service.js';
@@ -18,6 +18,7 @@ export interface AppDependencies {
   keys: () => KeySet;
   readiness: () => Promise<ReadinessReport>;
   bodyLimitBytes: number;
+  authRoutes: AuthRouteSettings;
 }
 
 /** Composes the middleware chain and the routers; it holds no logic of its own. */
@@ -30,7 +31,7 @@ export function createApp(deps: AppDependencies): Koa {
     ctx.set('Cache-Control', 'no-store');
     await next();
   });
-  for (const routes of [authRoutes(deps.auth), accountRoutes(deps.auth, deps.accounts)]) {
+  for (const routes of [authRoutes(deps.auth, deps.authRoutes), accountRoutes(deps.auth, deps.accounts)]) {
     api.use(routes.routes(), routes.allowedMethods({ throw: true }));
   }
   const root = publicRoutes(deps.keys, deps.readiness);

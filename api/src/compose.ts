@@ -73,6 +73,10 @@ export async function createRuntime(
     keys,
     readiness: () => databaseReadiness(knex),
     bodyLimitBytes: config.bodyLimitBytes,
+    authRoutes: {
+      allowedOrigins: config.corsOrigins,
+      refreshCookieMaxAgeSeconds: config.refreshTokens.idleTtlSeconds,
+    },
   });
   const runtime: Runtime = { app, database, keys, close: () => knex.destroy() };
   return runtime;

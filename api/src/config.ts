@@ -17,6 +17,16 @@ const duration = (fallback: string) =>
       return seconds;
     });
 
+/** An origin is scheme, host and port only: what browsers send in the Origin header. */
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === text;
+  } catch {
+    return false;
+  }
+}
+
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
 
 const optionalText = z
@@ -31,6 +41,38 @@ const environmentSchema = z
     HOST: optionalText,
     PORT: port(3000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+    METRICS_PORT: optionalText.pipe(
+      z.coerce.number<string | undefined>().int().min(1).max(65_535).optional(),
+    ),
+    CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((list, ctx) => {
+        const origins = list
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean);
+        for (const origin of origins) {
+          if (!isOrigin(origin)) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `"${origin}" is not an origin such as https://app.example.com`,
+            });
+          }
+        }
+        return origins;
+      }),
+    TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+    REDIS_URL: optionalText.pipe(
+      z
+        .string()
+        .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+        .optional(),
+    ),
+    SHUTDOWN_TIMEOUT: duration('20s'),
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(z.url('must be a URL').optional()),
+    OTEL_SERVICE_NAME: z.string().trim().min(1).default('skeleton-api'),
     DATABASE_URL: optionalText.pipe(
       z
         .string()
@@ -39,6 +81,7 @@ const environmentSchema = z
     ),
     MIGRATE_ON_START: z.enum(['true', 'false']).optional(),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+    DATABASE_QUERY_TIMEOUT: duration('5s'),
     PGLITE_DATA_DIR: z.string().trim().min(1).default('.data/pglite'),
     JWT_KEYS_FILE: optionalText,
     JWT_ISSUER: optionalText,
@@ -66,7 +109,20 @@ export interface Config {
   host: string;
   port: number;
   logLevel: string;
-  database: { url?: string; poolMax: number; pgliteDataDir: string; migrateOnStart: boolean };
+  logFormat: 'json' | 'pretty';
+  metricsPort?: number;
+  corsOrigins: string[];
+  trustProxyHops: number;
+  redisUrl?: string;
+  shutdownTimeoutSeconds: number;
+  telemetry: { otlpEndpoint?: string; serviceName: string };
+  database: {
+    url?: string;
+    poolMax: number;
+    pgliteDataDir: string;
+    migrateOnStart: boolean;
+    queryTimeoutSeconds: number;
+  };
   jwt: { keysFile?: string; issuer: string; audience: string; accessTokenTtlSeconds: number };
   refreshTokens: { idleTtlSeconds: number; absoluteTtlSeconds: number; reuseGraceSeconds: number };
   bodyLimitBytes: number;
@@ -92,12 +148,20 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
     port: env.PORT,
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT ?? (env.NODE_ENV === 'development' ? 'pretty' : 'json'),
+    metricsPort: env.METRICS_PORT,
+    corsOrigins: env.CORS_ORIGINS,
+    trustProxyHops: env.TRUST_PROXY_HOPS,
+    redisUrl: env.REDIS_URL,
+    shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT,
+    telemetry: { otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME },
     database: {
       url: env.DATABASE_URL,
       poolMax: env.DATABASE_POOL_MAX,
       pgliteDataDir: env.PGLITE_DATA_DIR,
       // In production the migration Job owns schema changes; elsewhere start-up brings the schema up.
       migrateOnStart: env.MIGRATE_ON_START === undefined ? !production : env.MIGRATE_ON_START === 'true',
+      queryTimeoutSeconds: env.DATABASE_QUERY_TIMEOUT,
     },
     jwt: {
       keysFile: env.JWT_KEYS_FILE,

@@ -12,6 +12,8 @@ export class DomainError extends Error {
     readonly status: number,
     message: string,
     readonly fields?: FieldMessages,
+    /** Response headers the answer needs, such as Retry-After on a 429. */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = 'DomainError';

@@ -16,9 +16,15 @@ const displayName = z
 const refreshToken = z.string().min(1, 'is required').max(512, 'is not a valid refresh token');
 
 export const registerBody = z.strictObject({ email, password: newPasswordSchema, name: displayName });
-export const loginBody = z.strictObject({ email, password: presentedPasswordSchema });
-export const refreshBody = z.strictObject({ refreshToken });
-export const logoutBody = z.strictObject({ refreshToken });
+/** `refreshTokenTransport: cookie` is for browsers: the refresh token never reaches page scripts. */
+export const loginBody = z.strictObject({
+  email,
+  password: presentedPasswordSchema,
+  refreshTokenTransport: z.enum(['body', 'cookie']).default('body'),
+});
+/** The refresh token comes in the body, or, when absent, from the refresh cookie. */
+export const refreshBody = z.strictObject({ refreshToken: refreshToken.optional() }).optional();
+export const logoutBody = refreshBody;
 export const updateProfileBody = z.strictObject({ name: displayName });
 export const deleteAccountBody = z.strictObject({ password: presentedPasswordSchema });
 export const changePasswordBody = z.strictObject({

@@ -38,6 +38,7 @@ export function errorMapper(logger: Logger): Middleware {
         return;
       }
       ctx.status = domainError.status;
+      if (domainError.headers) ctx.set(domainError.headers);
       if (domainError.status === 401) ctx.set('WWW-Authenticate', 'Bearer');
       if (domainError.status >= 500) {
         logger.warn({ err: thrown, requestId, code: domainError.code }, domainError.message);

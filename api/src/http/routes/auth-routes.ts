@@ -1,18 +1,54 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { AuthService, ClientInfo } from '../../services/auth-service.js';
+import { validationFailed } from '../../errors.js';
+import type { AuthService, ClientInfo, TokenPair } from '../../services/auth-service.js';
 import { success } from '../jsend.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
+import {
+  assertSameOriginRequest,
+  clearRefreshCookie,
+  readRefreshCookie,
+  setRefreshCookie,
+} from '../refresh-cookie.js';
 import { loginBody, logoutBody, refreshBody, registerBody } from '../schemas.js';
 import { validate } from '../validate.js';
+
+export interface AuthRouteSettings {
+  /** Origins allowed to send cookie-authenticated requests (the CORS allowlist). */
+  allowedOrigins: readonly string[];
+  /** Lifetime of the refresh cookie: the idle expiry of the token it holds. */
+  refreshCookieMaxAgeSeconds: number;
+}
 
 const clientInfo = (ctx: Context): ClientInfo => ({
   userAgent: ctx.get('User-Agent').slice(0, 512) || null,
   ip: ctx.ip || null,
 });
 
-export function authRoutes(auth: AuthService): Router {
+/** Where the refresh token of a request came from, and so where its successor must go. */
+type Transport = 'body' | 'cookie';
+
+export function authRoutes(auth: AuthService, settings: AuthRouteSettings): Router {
   const router = new Router({ prefix: '/auth' });
+
+  /** In cookie transport the refresh token goes into the HttpOnly cookie and out of the body. */
+  const respondWithPair = (ctx: Context, pair: TokenPair, transport: Transport) => {
+    if (transport === 'body') return pair;
+    setRefreshCookie(ctx, pair.refreshToken, settings.refreshCookieMaxAgeSeconds);
+    const { refreshToken: _inCookie, ...rest } = pair;
+    return rest;
+  };
+
+  /** Body first; otherwise the cookie, which is accepted only from an allowed origin (CSRF). */
+  const presentedRefreshToken = (ctx: Context, fromBody: string | undefined) => {
+    if (fromBody !== undefined) return { token: fromBody, transport: 'body' as const };
+    const fromCookie = readRefreshCookie(ctx);
+    if (fromCookie === undefined) {
+      throw validationFailed({ refreshToken: 'is required, in the body or in the refresh cookie' });
+    }
+    assertSameOriginRequest(ctx, settings.allowedOrigins);
+    return { token: fromCookie, transport: 'cookie' as const };
+  };
 
   router.post('/register', async (ctx) => {
     const user = await auth.register(validate(registerBody, ctx.request.json));
@@ -21,21 +57,28 @@ export function authRoutes(auth: AuthService): Router {
   });
 
   router.post('/login', async (ctx) => {
-    ctx.body = success(await auth.login(validate(loginBody, ctx.request.json), clientInfo(ctx)));
+    const { refreshTokenTransport, ...credentials } = validate(loginBody, ctx.request.json);
+    const { user, ...pair } = await auth.login(credentials, clientInfo(ctx));
+    ctx.body = success({ ...respondWithPair(ctx, pair, refreshTokenTransport), user });
   });
 
   router.post('/refresh', async (ctx) => {
-    const { refreshToken } = validate(refreshBody, ctx.request.json);
-    ctx.body = success(await auth.refresh(refreshToken, clientInfo(ctx)));
+    const body = validate(refreshBody, ctx.request.json);
+    const { token, transport } = presentedRefreshToken(ctx, body?.refreshToken);
+    ctx.body = success(respondWithPair(ctx, await auth.refresh(token, clientInfo(ctx)), transport));
   });
 
   router.post('/logout', async (ctx) => {
-    await auth.logout(validate(logoutBody, ctx.request.json).refreshToken);
+    const body = validate(logoutBody, ctx.request.json);
+    const { token, transport } = presentedRefreshToken(ctx, body?.refreshToken);
+    await auth.logout(token);
+    if (transport === 'cookie') clearRefreshCookie(ctx);
     ctx.body = success(null);
   });
 
   router.post('/logout-all', authenticate(auth), async (ctx) => {
     await auth.logoutAll(principalOf(ctx.state).user.id);
+    clearRefreshCookie(ctx);
     ctx.body = success(null);
   });
 

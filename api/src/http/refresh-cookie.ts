@@ -1,0 +1,52 @@
+import type { Context } from 'koa';
+import { DomainError } from '../errors.js';
+
+/**
+ * `__Host-` makes browsers refuse the cookie unless it is Secure, host-only and Path=/, so no
+ * subdomain or plain-HTTP page can plant or read it.
+ */
+export const REFRESH_COOKIE = '__Host-skeleton-refresh';
+
+export function setRefreshCookie(ctx: Context, token: string, maxAgeSeconds: number): void {
+  ctx.append(
+    'Set-Cookie',
+    `${REFRESH_COOKIE}=${token}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; Secure; SameSite=Strict`,
+  );
+}
+
+export function clearRefreshCookie(ctx: Context): void {
+  ctx.append('Set-Cookie', `${REFRESH_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict`);
+}
+
+export function readRefreshCookie(ctx: Context): string | undefined {
+  for (const pair of ctx.get('Cookie').split(';')) {
+    const separator = pair.indexOf('=');
+    if (separator > 0 && pair.slice(0, separator).trim() === REFRESH_COOKIE) {
+      return pair.slice(separator + 1).trim() || undefined;
+    }
+  }
+  return undefined;
+}
+
+export const crossSiteRequest = () =>
+  new DomainError(
+    'auth.cross_site_request',
+    403,
+    'A cookie-authenticated request must come from an allowed origin (Origin / Sec-Fetch-Site).',
+  );
+
+/**
+ * CSRF defence for requests authenticated by the refresh cookie: the browser must say where the
+ * request comes from, and it must be this API's own origin or one of the allowed origins.
+ * Browsers send Origin on every cross-origin POST and Sec-Fetch-Site on every request, so a
+ * request carrying neither is not from a browser page we trust.
+ */
+export function assertSameOriginRequest(ctx: Context, allowedOrigins: readonly string[]): void {
+  const origin = ctx.get('Origin');
+  if (origin) {
+    if (origin === ctx.origin || allowedOrigins.includes(origin)) return;
+    throw crossSiteRequest();
+  }
+  if (ctx.get('Sec-Fetch-Site') === 'same-origin') return;
+  throw crossSiteRequest();
+}
