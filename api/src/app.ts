@@ -2,28 +2,44 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { KeySet } from './domain/tokens/key-set.js';
+import { accessLog } from './http/middleware/access-log.js';
+import { compression } from './http/middleware/compression.js';
+import { corsAllowlist } from './http/middleware/cors.js';
+import { closeConnectionsWhileDraining } from './http/middleware/drain.js';
 import { errorMapper } from './http/middleware/error-mapper.js';
+import { httpMetrics } from './http/middleware/http-metrics.js';
 import { jsonBody } from './http/middleware/json-body.js';
 import { requestId } from './http/middleware/request-id.js';
+import { securityHeaders } from './http/middleware/security-headers.js';
 import { accountRoutes } from './http/routes/account-routes.js';
 import { type AuthRouteSettings, authRoutes } from './http/routes/auth-routes.js';
+import { metricsRoutes } from './http/routes/metrics-routes.js';
 import { publicRoutes, type ReadinessReport } from './http/routes/public-routes.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { Metrics } from './observability/metrics.js';
 import type { AccountService } from './services/account-service.js';
 import type { AuthService } from './services/auth-service.js';
 
 export interface AppDependencies {
   logger: Logger;
+  metrics: Metrics;
+  lifecycle: Lifecycle;
   auth: AuthService;
   accounts: AccountService;
   keys: () => KeySet;
   readiness: () => Promise<ReadinessReport>;
   bodyLimitBytes: number;
   authRoutes: AuthRouteSettings;
+  corsOrigins: readonly string[];
+  /** How many reverse proxies in front of the API may be trusted for X-Forwarded-For. */
+  trustProxyHops: number;
+  /** False when metrics have a port of their own (METRICS_PORT). */
+  serveMetrics: boolean;
 }
 
 /** Composes the middleware chain and the routers; it holds no logic of its own. */
 export function createApp(deps: AppDependencies): Koa {
-  const app = new Koa({ proxy: false });
+  const app = new Koa({ proxy: deps.trustProxyHops > 0, maxIpsCount: deps.trustProxyHops });
 
   const api = new Router({ prefix: '/api/v1' });
   api.use(async (ctx, next) => {
@@ -35,8 +51,16 @@ export function createApp(deps: AppDependencies): Koa {
     api.use(routes.routes(), routes.allowedMethods({ throw: true }));
   }
   const root = publicRoutes(deps.keys, deps.readiness);
+  if (deps.serveMetrics) root.use(metricsRoutes(deps.metrics.registry).routes());
 
+  // Outermost first: every later layer's outcome, errors included, is logged and counted.
   app.use(requestId());
+  app.use(accessLog(deps.logger));
+  app.use(httpMetrics(deps.metrics));
+  app.use(closeConnectionsWhileDraining(deps.lifecycle));
+  app.use(securityHeaders());
+  app.use(corsAllowlist(deps.corsOrigins));
+  app.use(compression());
   app.use(errorMapper(deps.logger));
   app.use(jsonBody(deps.bodyLimitBytes));
   app.use(api.routes());

@@ -9,6 +9,9 @@ import { databaseReadiness } from './db/readiness.js';
 import { argon2idHasher, type PasswordHasher } from './domain/passwords/password-hasher.js';
 import { AccessTokenService } from './domain/tokens/access-tokens.js';
 import { generateKeyEntry, type KeySet, parseKeySet, readKeySetFile } from './domain/tokens/key-set.js';
+import { createLifecycle, type Lifecycle } from './lifecycle.js';
+import { instrumentDatabase } from './observability/database-metrics.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
 import { SessionRepository } from './repositories/session-repository.js';
 import { UserRepository } from './repositories/user-repository.js';
 import { AccountService } from './services/account-service.js';
@@ -17,6 +20,8 @@ import { AuthService } from './services/auth-service.js';
 export interface Runtime {
   app: Koa;
   database: Database;
+  metrics: Metrics;
+  lifecycle: Lifecycle;
   keys: () => KeySet;
   close(): Promise<void>;
 }
@@ -53,6 +58,9 @@ export async function createRuntime(
     await knex.destroy();
     throw error;
   }
+  const metrics = createMetrics();
+  instrumentDatabase(knex, metrics);
+  const lifecycle = createLifecycle();
   const users = new UserRepository(knex);
   const sessions = new SessionRepository(knex);
   const accessTokens = new AccessTokenService(
@@ -71,13 +79,19 @@ export async function createRuntime(
     auth,
     accounts,
     keys,
-    readiness: () => databaseReadiness(knex),
+    metrics,
+    lifecycle,
+    readiness: async () =>
+      lifecycle.draining ? { ready: false, checks: { lifecycle: 'draining' } } : databaseReadiness(knex),
     bodyLimitBytes: config.bodyLimitBytes,
     authRoutes: {
       allowedOrigins: config.corsOrigins,
       refreshCookieMaxAgeSeconds: config.refreshTokens.idleTtlSeconds,
     },
+    corsOrigins: config.corsOrigins,
+    trustProxyHops: config.trustProxyHops,
+    serveMetrics: config.metricsPort === undefined,
   });
-  const runtime: Runtime = { app, database, keys, close: () => knex.destroy() };
+  const runtime: Runtime = { app, database, metrics, lifecycle, keys, close: () => knex.destroy() };
   return runtime;
 }

@@ -1,21 +1,20 @@
 import { z } from 'zod';
 import { parseDurationSeconds } from './duration.js';
 
-const duration = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((text, ctx) => {
-      const seconds = parseDurationSeconds(text);
-      if (seconds === undefined || seconds <= 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `must be a duration such as 15m, 720h or 10s (got "${text}")`,
-        });
-        return z.NEVER;
-      }
-      return seconds;
-    });
+const durationText = (minimumSeconds: number) =>
+  z.string().transform((text, ctx) => {
+    const seconds = parseDurationSeconds(text);
+    if (seconds === undefined || seconds < minimumSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be a duration such as 15m, 720h or 10s (got "${text}")`,
+      });
+      return z.NEVER;
+    }
+    return seconds;
+  });
+
+const duration = (fallback: string) => z.string().default(fallback).pipe(durationText(1));
 
 /** An origin is scheme, host and port only: what browsers send in the Origin header. */
 function isOrigin(text: string): boolean {
@@ -70,6 +69,7 @@ const environmentSchema = z
         .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
         .optional(),
     ),
+    SHUTDOWN_DELAY: durationText(0).optional(),
     SHUTDOWN_TIMEOUT: duration('20s'),
     OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(z.url('must be a URL').optional()),
     OTEL_SERVICE_NAME: z.string().trim().min(1).default('skeleton-api'),
@@ -114,6 +114,9 @@ export interface Config {
   corsOrigins: string[];
   trustProxyHops: number;
   redisUrl?: string;
+  /** How long to keep serving after SIGTERM while load balancers take the instance out. */
+  shutdownDelaySeconds: number;
+  /** How long in-flight requests may take to finish once the listener has closed. */
   shutdownTimeoutSeconds: number;
   telemetry: { otlpEndpoint?: string; serviceName: string };
   database: {
@@ -153,6 +156,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: env.CORS_ORIGINS,
     trustProxyHops: env.TRUST_PROXY_HOPS,
     redisUrl: env.REDIS_URL,
+    shutdownDelaySeconds: env.SHUTDOWN_DELAY ?? (production ? 5 : 0),
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT,
     telemetry: { otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME },
     database: {

@@ -1,4 +1,5 @@
-import { type Logger, pino } from 'pino';
+import { isSpanContextValid, trace } from '@opentelemetry/api';
+import { type Logger, type LoggerOptions, pino } from 'pino';
 
 /** Paths that may carry secrets; their values never reach a log line. */
 export const REDACTED_PATHS = [
@@ -12,14 +13,43 @@ export const REDACTED_PATHS = [
   '*.refreshToken',
   'accessToken',
   '*.accessToken',
+  'token',
+  '*.token',
+  'd',
+  '*.d',
+  'privateKey',
+  '*.privateKey',
   'req.headers.authorization',
   'req.headers.cookie',
   'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
 ];
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino(
-    { level, base: { service: 'skeleton-api' }, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
-    destination,
-  );
+export interface LoggerSettings {
+  level: string;
+  format: 'json' | 'pretty';
+  service?: string;
+}
+
+/** The active span's ids on every line, so a log line leads to its trace and back. */
+function traceFields(): Record<string, string> {
+  const span = trace.getActiveSpan();
+  if (!span) return {};
+  const context = span.spanContext();
+  return isSpanContextValid(context) ? { traceId: context.traceId, spanId: context.spanId } : {};
+}
+
+export function createLogger(settings: LoggerSettings, destination?: pino.DestinationStream): Logger {
+  const options: LoggerOptions = {
+    level: settings.level,
+    base: { service: settings.service ?? 'skeleton-api' },
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    mixin: traceFields,
+  };
+  // Pretty output is for a person at a terminal; anything else (containers, CI, tests) gets JSON.
+  if (settings.format === 'pretty' && destination === undefined) {
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { singleLine: true } } });
+  }
+  return pino(options, destination);
 }

@@ -44,7 +44,7 @@ export async function startApi(
     ...env,
   });
   const runtime = await createRuntime(config, {
-    logger: createLogger(config.logLevel),
+    logger: createLogger({ level: config.logLevel, format: 'json' }),
     clock: options.clock ?? systemClock,
     hasher: options.hasher,
   });

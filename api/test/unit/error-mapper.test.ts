@@ -18,7 +18,7 @@ async function answerTo(thrown: unknown) {
   });
   const app = new Koa();
   app.use(requestId());
-  app.use(errorMapper(createLogger('info', sink)));
+  app.use(errorMapper(createLogger({ level: 'info', format: 'json' }, sink)));
   app.use(() => {
     throw thrown;
   });

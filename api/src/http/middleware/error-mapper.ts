@@ -31,8 +31,9 @@ export function errorMapper(logger: Logger): Middleware {
       const mapped = toDomainError(thrown);
       const domainError = mapped instanceof DomainError ? mapped : fromHttpError(thrown);
       const { requestId } = ctx.state;
+      const log = ctx.state.logger ?? logger.child({ requestId });
       if (domainError === undefined) {
-        logger.error({ err: thrown, requestId }, 'unhandled error');
+        log.error({ err: thrown }, 'unhandled error');
         ctx.status = 500;
         ctx.body = error('internal', 'Internal server error.', requestId);
         return;
@@ -41,7 +42,7 @@ export function errorMapper(logger: Logger): Middleware {
       if (domainError.headers) ctx.set(domainError.headers);
       if (domainError.status === 401) ctx.set('WWW-Authenticate', 'Bearer');
       if (domainError.status >= 500) {
-        logger.warn({ err: thrown, requestId, code: domainError.code }, domainError.message);
+        log.warn({ err: thrown, code: domainError.code }, domainError.message);
         ctx.body = error(domainError.code, domainError.message, requestId);
       } else {
         ctx.body = fail(domainError.code, domainError.message, domainError.fields ?? {}, requestId);

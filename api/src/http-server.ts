@@ -1,0 +1,43 @@
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * Limits against slow clients (slowloris and friends): headers must arrive within 15 s and a
+ * whole request within 30 s. Idle keep-alive connections live 65 s, longer than the 60 s idle
+ * timeout of common load balancers, so the balancer, not the API, closes them (no reset races).
+ */
+export const SERVER_TIMEOUTS = { headersTimeout: 15_000, requestTimeout: 30_000, keepAliveTimeout: 65_000 };
+
+/**
+ * Node's default accept backlog (511) overflows when many clients connect at once, and every
+ * dropped SYN costs its client a retransmission of a second or more; the kernel caps the value.
+ */
+const ACCEPT_BACKLOG = 4096;
+
+export async function listen(handler: RequestListener, host: string, port: number): Promise<Server> {
+  const server = createServer(SERVER_TIMEOUTS, handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port, backlog: ACCEPT_BACKLOG }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}
+
+/** The URL a person can open: a wildcard address is shown as localhost. */
+export function displayUrl(server: Server, host: string): string {
+  const { port } = server.address() as AddressInfo;
+  const shownHost = ['0.0.0.0', '::'].includes(host) ? 'localhost' : host;
+  return `http://${shownHost}:${port}`;
+}
+
+/** Stops accepting, lets in-flight requests finish, and cuts whatever is left at the deadline. */
+export async function closeGracefully(server: Server, deadlineMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const deadline = setTimeout(() => server.closeAllConnections(), deadlineMs);
+  await closed;
+  clearTimeout(deadline);
+}

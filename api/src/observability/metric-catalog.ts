@@ -1,0 +1,60 @@
+/**
+ * Every metric the API exports, in one place: the code registers these and nothing else, and
+ * dashboards and alerts are written against these names (a test proves each one is exported).
+ */
+export const API_METRICS = {
+  httpRequests: {
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by method, route template and status code.',
+    type: 'counter',
+    labels: ['method', 'route', 'status'],
+  },
+  httpRequestDuration: {
+    name: 'http_request_duration_seconds',
+    help: 'Time from receiving an HTTP request to finishing its response, by method and route template.',
+    type: 'histogram',
+    labels: ['method', 'route'],
+  },
+  dbQueryDuration: {
+    name: 'db_query_duration_seconds',
+    help: 'Duration of database queries, by operation (select, insert, update, delete, raw).',
+    type: 'histogram',
+    labels: ['operation'],
+  },
+  dbPoolConnections: {
+    name: 'db_pool_connections',
+    help: 'Database pool connections by state: used, free, and pending (requests waiting for one).',
+    type: 'gauge',
+    labels: ['state'],
+  },
+  authEvents: {
+    name: 'auth_events_total',
+    help: 'Authentication events (login success/failure, register, refresh, reuse detected, ...).',
+    type: 'counter',
+    labels: ['event'],
+  },
+} as const;
+
+/** The route label of requests that matched no route, so unknown paths cannot create series. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+/** 5 ms to 10 s: below 5 ms nothing is actionable, above 10 s the client has given up. */
+export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export const DB_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export const AUTH_EVENTS = [
+  'register',
+  'login_success',
+  'login_failure',
+  'refresh',
+  'refresh_reuse_detected',
+  'logout',
+  'logout_all',
+  'session_revoked',
+  'password_changed',
+  'account_deleted',
+  'rate_limited',
+] as const;
+
+export type AuthEvent = (typeof AUTH_EVENTS)[number];

@@ -1,0 +1,51 @@
+import type { Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { systemClock } from './clock.js';
+import { createRuntime } from './compose.js';
+import type { Config } from './config.js';
+import { closeGracefully, displayUrl, listen } from './http-server.js';
+import { createLogger } from './logger.js';
+import { metricsRequestHandler } from './observability/metrics-server.js';
+import type { Telemetry } from './telemetry.js';
+
+/**
+ * Runs the API until SIGTERM or SIGINT, then shuts down in the order Kubernetes needs: fail
+ * readiness and keep serving while endpoints are updated, stop accepting, let in-flight requests
+ * finish (up to a deadline), close pools and exporters, exit 0.
+ */
+export async function serve(config: Config, telemetry: Telemetry): Promise<void> {
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  const runtime = await createRuntime(config, { logger, clock: systemClock });
+  const { database } = runtime;
+  if (database.kind === 'pglite') {
+    logger.warn(
+      { dataDir: database.location },
+      'DATABASE_URL is not set: using the embedded PGlite database (development only)',
+    );
+  } else {
+    logger.info({ database: database.location }, 'using PostgreSQL');
+  }
+
+  const server = await listen(runtime.app.callback(), config.host, config.port);
+  const metricsServer: Server | undefined =
+    config.metricsPort === undefined
+      ? undefined
+      : await listen(metricsRequestHandler(runtime.metrics.registry), config.host, config.metricsPort);
+  const url = displayUrl(server, config.host);
+  logger.info({ url }, `skeleton API listening on ${url}`);
+
+  const shutdown = async (signal: string) => {
+    if (runtime.lifecycle.draining) return;
+    runtime.lifecycle.draining = true;
+    logger.info({ signal, delaySeconds: config.shutdownDelaySeconds }, 'draining: readiness now fails');
+    await sleep(config.shutdownDelaySeconds * 1000);
+    await closeGracefully(server, config.shutdownTimeoutSeconds * 1000);
+    if (metricsServer) await closeGracefully(metricsServer, 1000);
+    await runtime.close();
+    await telemetry.shutdown();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}

@@ -1,0 +1,54 @@
+import { register } from 'node:module';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { KoaInstrumentation } from '@opentelemetry/instrumentation-koa';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+
+export interface TelemetrySettings {
+  serviceName: string;
+  /** OTLP/HTTP collector; without one spans are still made (for trace ids in logs) but not sent. */
+  otlpEndpoint?: string;
+  /** Extra processors, e.g. an in-memory exporter in tests. */
+  spanProcessors?: SpanProcessor[];
+}
+
+export interface Telemetry {
+  /** Flushes pending spans and stops the exporter. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Must run before koa, pg or http are imported: instrumentation works by patching modules as they
+ * load. The ESM hook is what lets it patch modules loaded through `import` (koa), not only through
+ * `require` (pg, loaded by knex). Trace context arrives and leaves as W3C `traceparent`.
+ */
+export function startTelemetry(settings: TelemetrySettings): Telemetry {
+  register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+  const spanProcessors = [...(settings.spanProcessors ?? [])];
+  if (settings.otlpEndpoint) {
+    const url = `${settings.otlpEndpoint.replace(/\/$/, '')}/v1/traces`;
+    spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url })));
+  }
+  const sdk = new NodeSDK({
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName }),
+    spanProcessors,
+    // Metrics are Prometheus' job (GET /metrics) and logs go to stdout through pino: only traces
+    // go through OpenTelemetry, so the SDK's default OTLP metric and log exporters stay off.
+    metricReaders: [],
+    logRecordProcessors: [],
+    instrumentations: [
+      new HttpInstrumentation({
+        // Probes and scrapes every few seconds would bury real traffic in traces.
+        ignoreIncomingRequestHook: (request) => /^\/(health\/|metrics)/.test(request.url ?? ''),
+      }),
+      new KoaInstrumentation(),
+      new PgInstrumentation({ requireParentSpan: true }),
+    ],
+  });
+  sdk.start();
+  return { shutdown: () => sdk.shutdown() };
+}
