@@ -57,11 +57,11 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(requestId());
   app.use(accessLog(deps.logger));
   app.use(httpMetrics(deps.metrics));
+  app.use(errorMapper(deps.logger));
   app.use(closeConnectionsWhileDraining(deps.lifecycle));
   app.use(securityHeaders());
   app.use(corsAllowlist(deps.corsOrigins));
   app.use(compression());
-  app.use(errorMapper(deps.logger));
   app.use(jsonBody(deps.bodyLimitBytes));
   app.use(api.routes());
   app.use(api.allowedMethods({ throw: true }));

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
+import type { DestinationStream } from 'pino';
 import { systemClock } from '../../src/clock.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/compose.js';
 import { loadConfig } from '../../src/config.js';
@@ -33,10 +34,12 @@ export interface TestApi {
  * Starts the real API (config parsing, database, migrations, keys, app) on a random port.
  * `env` holds the environment the API would read; DATABASE_URL unset means PGlite.
  */
-export async function startApi(
-  env: Record<string, string>,
-  options: Partial<Omit<RuntimeOptions, 'logger'>> = {},
-): Promise<TestApi> {
+export type TestApiOptions = Partial<Omit<RuntimeOptions, 'logger'>> & {
+  /** Where the API's log lines go (tests that read them); otherwise they are discarded. */
+  logDestination?: DestinationStream;
+};
+
+export async function startApi(env: Record<string, string>, options: TestApiOptions = {}): Promise<TestApi> {
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -44,7 +47,7 @@ export async function startApi(
     ...env,
   });
   const runtime = await createRuntime(config, {
-    logger: createLogger({ level: config.logLevel, format: 'json' }),
+    logger: createLogger({ level: config.logLevel, format: 'json' }, options.logDestination),
     clock: options.clock ?? systemClock,
     hasher: options.hasher,
   });
@@ -90,10 +93,7 @@ export interface ApiSuite {
  * For a test file: a database of its own and the API on it, started before the first test and
  * torn down after the last. The returned object is filled in by the `before` hook.
  */
-export function apiOnFreshDatabase(
-  env: Record<string, string> = {},
-  options: Partial<Omit<RuntimeOptions, 'logger'>> = {},
-): ApiSuite {
+export function apiOnFreshDatabase(env: Record<string, string> = {}, options: TestApiOptions = {}): ApiSuite {
   const suite = {} as ApiSuite;
   test.before(async () => {
     suite.database = await createTestDatabase();

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import test from 'ava';
+import { API_METRICS } from '../../src/observability/metric-catalog.js';
+import { signUpAndIn } from '../support/accounts.js';
+import { apiOnFreshDatabase } from '../support/api-server.js';
+
+const suite = apiOnFreshDatabase();
+
+const scrape = async () => {
+  const response = await suite.api.request('GET', '/metrics');
+  return { status: response.status, type: response.headers.get('content-type'), text: String(response.body) };
+};
+
+const seriesOf = (text: string, metric: string) =>
+  text.split('\n').filter((line) => line.startsWith(`${metric}{`) || line.startsWith(`${metric} `));
+
+test.serial('1000 distinct ids make one series per route, never one per path', async (t) => {
+  const user = await signUpAndIn(suite.api);
+  const ids = Array.from({ length: 1000 }, () => randomUUID());
+  for (let i = 0; i < ids.length; i += 100) {
+    await Promise.all(
+      ids
+        .slice(i, i + 100)
+        .flatMap((id) => [
+          suite.api.request('GET', `/api/v1/users/${id}`, { token: user.accessToken }),
+          suite.api.request('DELETE', `/api/v1/sessions/${id}`, { token: user.accessToken }),
+        ]),
+    );
+  }
+  const { text } = await scrape();
+  const requests = seriesOf(text, 'http_requests_total');
+  t.false(
+    requests.some((line) => ids.some((id) => line.includes(id))),
+    'no raw id in any label',
+  );
+  const unmatched = requests.filter(
+    (line) => line.includes('route="unmatched"') && line.includes('method="GET"'),
+  );
+  t.is(unmatched.length, 1);
+  t.regex(unmatched[0] ?? '', /status="404"} 1000$/);
+  const sessions = requests.filter((line) => line.includes('route="/api/v1/sessions/:id"'));
+  t.is(sessions.length, 1);
+  t.regex(sessions[0] ?? '', /method="DELETE",route="\/api\/v1\/sessions\/:id",status="404"} 1000$/);
+  const durationSeries = seriesOf(text, 'http_request_duration_seconds_count').filter((line) =>
+    line.includes('sessions/:id'),
+  );
+  t.is(durationSeries.length, 1);
+});
+
+test.serial('every metric of the catalog is exported, with its type', async (t) => {
+  await signUpAndIn(suite.api);
+  const { status, type, text } = await scrape();
+  t.is(status, 200);
+  t.regex(type ?? '', /^text\/plain; version=0\.0\.4/);
+  for (const metric of Object.values(API_METRICS)) {
+    t.true(text.includes(`# TYPE ${metric.name} ${metric.type}`), metric.name);
+  }
+  t.true(text.includes('process_cpu_seconds_total'), 'process defaults');
+  t.true(text.includes('nodejs_eventloop_lag_seconds'), 'event-loop defaults');
+});
+
+test.serial('the HTTP histogram spans 5 ms to 10 s; queries and the pool are measured', async (t) => {
+  await signUpAndIn(suite.api);
+  const { text } = await scrape();
+  t.true(text.includes('http_request_duration_seconds_bucket{le="0.005"'));
+  t.true(text.includes('http_request_duration_seconds_bucket{le="10"'));
+  t.regex(text, /db_query_duration_seconds_count\{operation="insert"} [1-9]/);
+  t.regex(text, /db_query_duration_seconds_count\{operation="select"} [1-9]/);
+  for (const state of ['used', 'free', 'pending'])
+    t.regex(text, new RegExp(`db_pool_connections\\{state="${state}"} \\d`));
+});
