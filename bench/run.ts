@@ -56,6 +56,7 @@ async function main(): Promise<void> {
     notes.push(`${name}=${wanted} lowered to ${limit}: the hard open-file limit leaves room for no more.`);
     return limit;
   };
+  const healthConnections = connections('BENCH_HEALTH_CONNECTIONS', 100);
   const userConnections = connections('BENCH_CONNECTIONS', 1000);
   const loginConnections = connections('BENCH_LOGIN_CONNECTIONS', 64);
 
@@ -92,6 +93,9 @@ async function main(): Promise<void> {
     body: JSON.stringify(body),
   });
   const scenarios: Scenario[] = [
+    // The whole middleware stack (ids, logs, metrics, tracing, headers, CORS, errors) with no
+    // database work behind it: its cost against bare Koa is the price of the hardening.
+    { name: 'GET /health/live', url: `${api.origin}/health/live`, connections: healthConnections },
     {
       name: 'GET /api/v1/users/me',
       url: `${api.origin}/api/v1/users/me`,

@@ -51,5 +51,7 @@ export function createLogger(settings: LoggerSettings, destination?: pino.Destin
   if (settings.format === 'pretty' && destination === undefined) {
     return pino({ ...options, transport: { target: 'pino-pretty', options: { singleLine: true } } });
   }
-  return pino(options, destination);
+  // Asynchronous writes: under load, lines written while a write is in flight go out together
+  // instead of one system call per line; pino flushes what is left when the process exits.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }

@@ -44,7 +44,7 @@ export async function serve(config: Config, telemetry: Telemetry): Promise<void>
     await runtime.close();
     await telemetry.shutdown();
     logger.info('stopped');
-    process.exit(0);
+    logger.flush(() => process.exit(0));
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));

@@ -1,37 +1,48 @@
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { routeTemplate } from './route-label.js';
 
 declare module 'koa' {
   interface DefaultState {
-    /** The request's logger: every line it writes carries the request id (and trace id). */
-    logger: Logger;
+    /** The request's logger (see `requestLogger`); made on first use. */
+    logger?: Logger;
   }
 }
 
 /**
- * Gives the request a child logger bound to its request id and writes one access line when the
- * response is done. Health probes and scrapes log at debug so they do not drown the real traffic.
+ * The request's logger: every line it writes carries the request id (and, through the logger's
+ * mixin, the trace id). Made only when something logs, as most requests log nothing else.
+ */
+export function requestLogger(ctx: Context, base: Logger): Logger {
+  ctx.state.logger ??= base.child({ requestId: ctx.state.requestId });
+  return ctx.state.logger;
+}
+
+/**
+ * One access line per request, when the response is done. Health probes and scrapes log at debug
+ * so they do not drown the real traffic.
  */
 export function accessLog(logger: Logger): Middleware {
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
-    ctx.state.logger = logger.child({ requestId: ctx.state.requestId });
     try {
       await next();
     } finally {
       const route = routeTemplate(ctx);
-      const quiet = route.startsWith('/health/') || route === '/metrics';
-      ctx.state.logger[quiet ? 'debug' : 'info'](
-        {
-          method: ctx.method,
-          route,
-          status: ctx.status,
-          durationMs: Number(process.hrtime.bigint() - started) / 1e6,
-          userId: ctx.state.principal?.user.id,
-        },
-        'request',
-      );
+      const level = route.startsWith('/health/') || route === '/metrics' ? 'debug' : 'info';
+      if (logger.isLevelEnabled(level)) {
+        logger[level](
+          {
+            requestId: ctx.state.requestId,
+            method: ctx.method,
+            route,
+            status: ctx.status,
+            durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+            userId: ctx.state.principal?.user.id,
+          },
+          'request',
+        );
+      }
     }
   };
 }

@@ -28,8 +28,14 @@ export function corsAllowlist(origins: readonly string[]): Middleware {
   }) as Middleware;
   return async (ctx, next) => {
     const origin = ctx.get('Origin');
+    // Only browsers send Origin; other clients need no CORS headers, only the Vary that keeps a
+    // shared cache from serving their answer to a browser.
+    if (!origin) {
+      ctx.set('Vary', 'Origin');
+      return next();
+    }
     const preflight = ctx.method === 'OPTIONS' && ctx.get('Access-Control-Request-Method') !== '';
-    if (preflight && origin && !allowed.has(origin)) throw originNotAllowed();
+    if (preflight && !allowed.has(origin)) throw originNotAllowed();
     return withHeaders(ctx, next);
   };
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { toDomainError } from '../../db/database-errors.js';
 import { DomainError, methodNotAllowed, routeNotFound } from '../../errors.js';
 import { error, fail } from '../jsend.js';
+import { requestLogger } from './access-log.js';
 
 interface HttpLikeError {
   status?: unknown;
@@ -31,7 +32,7 @@ export function errorMapper(logger: Logger): Middleware {
       const mapped = toDomainError(thrown);
       const domainError = mapped instanceof DomainError ? mapped : fromHttpError(thrown);
       const { requestId } = ctx.state;
-      const log = ctx.state.logger ?? logger.child({ requestId });
+      const log = requestLogger(ctx, logger);
       if (domainError === undefined) {
         log.error({ err: thrown }, 'unhandled error');
         ctx.status = 500;

@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from '../uuidv7.js';
 
 /** Accepted inbound ids: short, printable, and safe to echo into logs and headers. */
 const WELL_FORMED = /^[A-Za-z0-9._:-]{1,128}$/;

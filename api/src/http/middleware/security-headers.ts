@@ -19,5 +19,13 @@ export function securityHeaders(): Middleware {
     strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
     referrerPolicy: { policy: 'no-referrer' },
     crossOriginResourcePolicy: { policy: 'same-site' },
+    // Headers for HTML documents, old Internet Explorer or Flash say nothing about JSON; each one
+    // is work on every response.
+    crossOriginOpenerPolicy: false,
+    originAgentCluster: false,
+    xDnsPrefetchControl: false,
+    xDownloadOptions: false,
+    xPermittedCrossDomainPolicies: false,
+    xXssProtection: false,
   }) as Middleware;
 }
