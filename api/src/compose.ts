@@ -6,6 +6,8 @@ import type { Config } from './config.js';
 import { connectDatabase, type Database } from './db/connect.js';
 import { migrationConfig } from './db/migration-source.js';
 import { databaseReadiness } from './db/readiness.js';
+import { type ResilienceSettings, ResilientDatabase } from './db/resilient-database.js';
+import { type StartupWait, waitForDatabase } from './db/wait-for-database.js';
 import { argon2idHasher, type PasswordHasher } from './domain/passwords/password-hasher.js';
 import { AccessTokenService } from './domain/tokens/access-tokens.js';
 import { generateKeyEntry, type KeySet, parseKeySet, readKeySetFile } from './domain/tokens/key-set.js';
@@ -30,6 +32,10 @@ export interface RuntimeOptions {
   logger: Logger;
   clock: Clock;
   hasher?: PasswordHasher;
+  /** How long start-up waits for the database; tests shorten it. */
+  databaseStartupWait?: Partial<Omit<StartupWait, 'onRetry'>>;
+  /** Retry and circuit-breaker settings; tests shorten the breaker's open time. */
+  databaseResilience?: Partial<ResilienceSettings>;
 }
 
 async function loadKeySet(config: Config, logger: Logger): Promise<KeySet> {
@@ -43,13 +49,21 @@ async function loadKeySet(config: Config, logger: Logger): Promise<KeySet> {
 /** Builds the whole API from its configuration: database, keys, repositories, services, app. */
 export async function createRuntime(
   config: Config,
-  { logger, clock, hasher = argon2idHasher }: RuntimeOptions,
+  { logger, clock, hasher = argon2idHasher, databaseStartupWait, databaseResilience }: RuntimeOptions,
 ) {
   const keySet = await loadKeySet(config, logger);
   const keys = () => keySet;
   const database = connectDatabase(config.database, logger);
   const { knex } = database;
   try {
+    await waitForDatabase(database, {
+      ...databaseStartupWait,
+      onRetry: ({ attempt, delayMs, error }) =>
+        logger.warn(
+          { database: database.location, attempt, delayMs, err: error },
+          'database not reachable yet; waiting',
+        ),
+    });
     if (config.database.migrateOnStart) {
       const [, applied] = (await knex.migrate.latest(migrationConfig)) as [number, string[]];
       if (applied.length > 0) logger.info({ migrations: applied }, 'applied database migrations');
@@ -61,8 +75,12 @@ export async function createRuntime(
   const metrics = createMetrics();
   instrumentDatabase(knex, metrics);
   const lifecycle = createLifecycle();
-  const users = new UserRepository(knex);
-  const sessions = new SessionRepository(knex);
+  const resilient = new ResilientDatabase(knex, databaseResilience);
+  resilient.onBreakerStateChange((state) =>
+    logger[state === 'closed' ? 'info' : 'warn']({ breaker: state }, `database circuit breaker ${state}`),
+  );
+  const users = new UserRepository(resilient);
+  const sessions = new SessionRepository(resilient);
   const accessTokens = new AccessTokenService(
     keys,
     {
@@ -72,8 +90,8 @@ export async function createRuntime(
     },
     clock,
   );
-  const auth = new AuthService(knex, users, sessions, hasher, accessTokens, config.refreshTokens, clock);
-  const accounts = new AccountService(knex, users, sessions, hasher, clock);
+  const auth = new AuthService(resilient, users, sessions, hasher, accessTokens, config.refreshTokens, clock);
+  const accounts = new AccountService(resilient, users, sessions, hasher, clock);
   const app = createApp({
     logger,
     auth,
@@ -82,7 +100,7 @@ export async function createRuntime(
     metrics,
     lifecycle,
     readiness: async () =>
-      lifecycle.draining ? { ready: false, checks: { lifecycle: 'draining' } } : databaseReadiness(knex),
+      lifecycle.draining ? { ready: false, checks: { lifecycle: 'draining' } } : databaseReadiness(resilient),
     bodyLimitBytes: config.bodyLimitBytes,
     authRoutes: {
       allowedOrigins: config.corsOrigins,

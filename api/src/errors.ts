@@ -72,5 +72,9 @@ export const sessionNotFound = () => new DomainError('session.not_found', 404, '
 
 export const userNotFound = () => new DomainError('user.not_found', 404, 'No such user.');
 
-export const serviceUnavailable = () =>
-  new DomainError('service.unavailable', 503, 'The service is temporarily unavailable; try again shortly.');
+/** `cause` is the driver error (or the open breaker's refusal) behind it, for the log only. */
+export const databaseUnavailable = (cause?: unknown) =>
+  Object.assign(
+    new DomainError('db.unavailable', 503, 'The database is temporarily unavailable; try again shortly.'),
+    { cause },
+  );

@@ -2,6 +2,7 @@ import { systemClock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import { connectDatabase } from '../db/connect.js';
 import type { Role } from '../db/models.js';
+import { ResilientDatabase } from '../db/resilient-database.js';
 import { UserRepository } from '../repositories/user-repository.js';
 
 const USAGE =
@@ -18,7 +19,7 @@ async function run(command: string | undefined, email: string | undefined): Prom
   }
   const { knex } = connectDatabase(loadConfig().database);
   try {
-    if (!(await new UserRepository(knex).setRole(email, role, systemClock()))) {
+    if (!(await new UserRepository(new ResilientDatabase(knex)).setRole(email, role, systemClock()))) {
       process.stderr.write(`no live account with email ${email}\n`);
       return 1;
     }

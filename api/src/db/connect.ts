@@ -8,6 +8,8 @@ export interface DatabaseSettings {
   url?: string;
   poolMax: number;
   pgliteDataDir: string;
+  /** PostgreSQL cancels any statement running longer (migrations lift it); PGlite has none. */
+  queryTimeoutSeconds?: number;
 }
 
 export interface Database {
@@ -34,7 +36,13 @@ export function connectDatabase(settings: DatabaseSettings, logger?: Logger): Da
     const knex = knexFactory({
       log,
       client: 'pg',
-      connection: { connectionString: settings.url, connectionTimeoutMillis: 3_000 },
+      connection: {
+        connectionString: settings.url,
+        connectionTimeoutMillis: 3_000,
+        // Enforced by the server, which cancels the statement cleanly and keeps the connection usable.
+        statement_timeout:
+          settings.queryTimeoutSeconds === undefined ? undefined : settings.queryTimeoutSeconds * 1000,
+      },
       // Fail fast when the server is unreachable so requests get a 503 instead of hanging.
       acquireConnectionTimeout: 5_000,
       pool: { min: 0, max: settings.poolMax },

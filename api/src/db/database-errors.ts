@@ -1,18 +1,25 @@
-import { DomainError, serviceUnavailable } from '../errors.js';
+import { BrokenCircuitError } from 'cockatiel';
+import { DomainError, databaseUnavailable } from '../errors.js';
 
-/** SQLSTATEs after which the whole transaction may simply be run again. */
-const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
+/** PostgreSQL aborted and rolled back the work itself, so running it again is safe. */
+const SERIALIZATION_SQLSTATES = new Set(['40001', '40P01']);
+
+/** No connection was made, so no statement was sent: 57P03 is "the database system is starting up". */
+const CONNECT_FAILURE_NODE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+const CONNECT_FAILURE_SQLSTATES = new Set(['57P03']);
+
+/** The connection went away; whatever was in flight on it may or may not have run. */
+const CONNECTION_LOST_NODE_CODES = new Set(['ECONNRESET', 'EPIPE']);
+const CONNECTION_LOST_SQLSTATES = new Set(['57P01', '57P02']);
 
 /** Network and server-state failures: the database is not there, not the request at fault. */
 const UNAVAILABLE_NODE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
+  ...CONNECT_FAILURE_NODE_CODES,
+  ...CONNECTION_LOST_NODE_CODES,
   'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
 ]);
-const UNAVAILABLE_SQLSTATE_CLASSES = ['08', '53', '57P'];
+/** 57014 is a statement cancelled by statement_timeout: the database is too slow to answer now. */
+const UNAVAILABLE_SQLSTATE_CLASSES = ['08', '53', '57P', '57014'];
 
 interface DriverError {
   code?: unknown;
@@ -28,9 +35,34 @@ function asDriverError(error: unknown): DriverError {
   return typeof nativeError === 'object' && nativeError !== null ? nativeError : error;
 }
 
-export function isRetryable(error: unknown): boolean {
+const codeOf = (error: unknown) => {
   const { code } = asDriverError(error);
-  return typeof code === 'string' && RETRYABLE_SQLSTATES.has(code);
+  return typeof code === 'string' ? code : undefined;
+};
+
+const messageOf = (error: unknown) => {
+  const { message } = asDriverError(error);
+  return typeof message === 'string' ? message : '';
+};
+
+export function isSerializationFailure(error: unknown): boolean {
+  const code = codeOf(error);
+  return code !== undefined && SERIALIZATION_SQLSTATES.has(code);
+}
+
+/** Connecting failed, so the statement that needed the connection never reached the server. */
+export function isConnectFailure(error: unknown): boolean {
+  const code = codeOf(error);
+  return code !== undefined && (CONNECT_FAILURE_NODE_CODES.has(code) || CONNECT_FAILURE_SQLSTATES.has(code));
+}
+
+/** pg reports a server or proxy closing the socket with this message and no code. */
+export function isConnectionLost(error: unknown): boolean {
+  const code = codeOf(error);
+  if (code !== undefined && (CONNECTION_LOST_NODE_CODES.has(code) || CONNECTION_LOST_SQLSTATES.has(code))) {
+    return true;
+  }
+  return /Connection terminated unexpectedly/.test(messageOf(error));
 }
 
 export function isUniqueViolation(error: unknown, constraint: string): boolean {
@@ -39,24 +71,21 @@ export function isUniqueViolation(error: unknown, constraint: string): boolean {
 }
 
 export function isUnavailable(error: unknown): boolean {
-  const { code, name, message } = asDriverError(error);
-  if (name === 'KnexTimeoutError') return true;
-  if (typeof code === 'string') {
+  if (asDriverError(error).name === 'KnexTimeoutError') return true;
+  const code = codeOf(error);
+  if (code !== undefined) {
     if (UNAVAILABLE_NODE_CODES.has(code)) return true;
     if (UNAVAILABLE_SQLSTATE_CLASSES.some((prefix) => code.startsWith(prefix))) return true;
   }
-  return (
-    typeof message === 'string' &&
-    /Connection terminated|connect ECONNREFUSED|timeout exceeded/i.test(message)
-  );
+  return /Connection terminated|connect ECONNREFUSED|timeout exceeded/i.test(messageOf(error));
 }
 
 /**
- * Turns a driver error into the domain error a client should see, or returns it unchanged when
- * it is a bug (which the error mapper answers with a generic 500).
+ * Turns a driver error, or the open circuit breaker's refusal, into the domain error a client
+ * should see, or returns it unchanged when it is a bug (which the error mapper answers with a 500).
  */
 export function toDomainError(error: unknown): unknown {
   if (error instanceof DomainError) return error;
-  if (isUnavailable(error)) return serviceUnavailable();
+  if (error instanceof BrokenCircuitError || isUnavailable(error)) return databaseUnavailable(error);
   return error;
 }

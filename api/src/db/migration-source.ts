@@ -26,9 +26,26 @@ export const migrationSource: Knex.MigrationSource<MigrationEntry> = {
     return migration.name;
   },
   async getMigration(migration) {
-    return (await import(pathToFileURL(join(migrationsDirectory, migration.file)).href)) as Knex.Migration;
+    const loaded = (await import(
+      pathToFileURL(join(migrationsDirectory, migration.file)).href
+    )) as Knex.Migration;
+    return withoutStatementTimeout(loaded);
   },
 };
+
+/**
+ * A schema change may rightly run far longer than DATABASE_QUERY_TIMEOUT allows a request's query.
+ * knex runs each migration in a transaction of its own, so SET LOCAL lifts the limit for that one.
+ */
+export function withoutStatementTimeout(migration: Knex.Migration): Knex.Migration {
+  const lifted =
+    (step: (knex: Knex) => PromiseLike<unknown>) =>
+    async (knex: Knex): Promise<void> => {
+      await knex.raw('set local statement_timeout = 0');
+      await step(knex);
+    };
+  return { ...migration, up: lifted(migration.up), down: migration.down && lifted(migration.down) };
+}
 
 export const migrationConfig: Knex.MigratorConfig = { migrationSource, tableName: 'knex_migrations' };
 

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { RefreshTokenRow, SessionRow, UserRow } from '../db/models.js';
-import { guard } from './guard.js';
+import type { ResilientDatabase } from '../db/resilient-database.js';
 
 export interface NewSession {
   userId: string;
@@ -29,22 +29,28 @@ export type RevocationReason =
   | 'account_deleted'
   | 'reuse_detected';
 
-export class SessionRepository {
-  constructor(private readonly knex: Knex) {}
+export interface RevocationFilter {
+  sessionId?: string;
+  userId?: string;
+  exceptSessionId?: string;
+}
 
-  createSession(trx: Knex.Transaction, session: NewSession): Promise<SessionRow> {
-    return guard(SessionRow.query(trx).insertAndFetch(session));
+export class SessionRepository {
+  constructor(private readonly database: ResilientDatabase) {}
+
+  async createSession(trx: Knex.Transaction, session: NewSession): Promise<SessionRow> {
+    return SessionRow.query(trx).insertAndFetch(session);
   }
 
-  insertRefreshToken(trx: Knex.Transaction, token: NewRefreshToken): Promise<RefreshTokenRow> {
-    return guard(RefreshTokenRow.query(trx).insertAndFetch(token));
+  async insertRefreshToken(trx: Knex.Transaction, token: NewRefreshToken): Promise<RefreshTokenRow> {
+    return RefreshTokenRow.query(trx).insertAndFetch(token);
   }
 
   /** Locks the token row so that concurrent refreshes of one token rotate it exactly once. */
   async lockRefreshToken(trx: Knex.Transaction, tokenHash: string): Promise<LockedRefreshToken | undefined> {
-    const token = await guard(RefreshTokenRow.query(trx).where('token_hash', tokenHash).forUpdate().first());
+    const token = await RefreshTokenRow.query(trx).where('token_hash', tokenHash).forUpdate().first();
     if (!token) return undefined;
-    const session = await guard(SessionRow.query(trx).findById(token.sessionId));
+    const session = await SessionRow.query(trx).findById(token.sessionId);
     return session ? { token, session } : undefined;
   }
 
@@ -54,7 +60,7 @@ export class SessionRepository {
     at: Date,
     successorSealed: string,
   ): Promise<void> {
-    await guard(RefreshTokenRow.query(trx).findById(tokenId).patch({ rotatedAt: at, successorSealed }));
+    await RefreshTokenRow.query(trx).findById(tokenId).patch({ rotatedAt: at, successorSealed });
   }
 
   async touchSession(
@@ -63,44 +69,53 @@ export class SessionRepository {
     at: Date,
     client: { userAgent: string | null; ip: string | null },
   ): Promise<void> {
-    await guard(
-      SessionRow.query(trx)
-        .findById(sessionId)
-        .patch({ lastUsedAt: at, ...client }),
-    );
+    await SessionRow.query(trx)
+      .findById(sessionId)
+      .patch({ lastUsedAt: at, ...client });
   }
 
   findRefreshToken(tokenHash: string): Promise<RefreshTokenRow | undefined> {
-    return guard(RefreshTokenRow.query(this.knex).where('token_hash', tokenHash).first());
+    return this.database.read((knex) => RefreshTokenRow.query(knex).where('token_hash', tokenHash).first());
   }
 
-  /** Ends sessions and every refresh token in them; returns the number of sessions ended. */
-  async revoke(
-    filter: { sessionId?: string; userId?: string; exceptSessionId?: string },
+  /**
+   * Ends sessions and every refresh token in them; returns the number of sessions ended. Given no
+   * transaction, it runs in one of its own, so that both statements take effect or neither.
+   */
+  revoke(
+    filter: RevocationFilter,
     reason: RevocationReason,
     at: Date,
-    trx: Knex = this.knex,
+    trx?: Knex.Transaction,
+  ): Promise<number> {
+    if (trx) return this.revokeIn(trx, filter, reason, at);
+    return this.database.transaction((ownTrx) => this.revokeIn(ownTrx, filter, reason, at));
+  }
+
+  private async revokeIn(
+    trx: Knex.Transaction,
+    filter: RevocationFilter,
+    reason: RevocationReason,
+    at: Date,
   ): Promise<number> {
     const sessions = SessionRow.query(trx).whereNull('revoked_at');
     if (filter.sessionId) sessions.where('id', filter.sessionId);
     if (filter.userId) sessions.where('user_id', filter.userId);
     if (filter.exceptSessionId) sessions.whereNot('id', filter.exceptSessionId);
-    const ended = await guard(sessions.patch({ revokedAt: at, revokedReason: reason }).returning('id'));
+    const ended = await sessions.patch({ revokedAt: at, revokedReason: reason }).returning('id');
     const ids = (ended as unknown as SessionRow[]).map((session) => session.id);
     if (ids.length > 0) {
-      await guard(
-        RefreshTokenRow.query(trx)
-          .whereIn('session_id', ids)
-          .whereNull('revoked_at')
-          .patch({ revokedAt: at, revokedReason: reason }),
-      );
+      await RefreshTokenRow.query(trx)
+        .whereIn('session_id', ids)
+        .whereNull('revoked_at')
+        .patch({ revokedAt: at, revokedReason: reason });
     }
     return ids.length;
   }
 
   listLive(userId: string, now: Date): Promise<SessionRow[]> {
-    return guard(
-      SessionRow.query(this.knex)
+    return this.database.read((knex) =>
+      SessionRow.query(knex)
         .where('user_id', userId)
         .whereNull('revoked_at')
         .where('expires_at', '>', now)
@@ -115,8 +130,8 @@ export class SessionRepository {
    * statement: PostgreSQL plans it once per connection (measured 2.4x the lookups per second).
    */
   async findPrincipal(sessionId: string, userId: string, now: Date): Promise<UserRow | undefined> {
-    const row = await guard(
-      this.knex('users')
+    const row = await this.database.read((knex) =>
+      knex('users')
         .select('users.*')
         .join('sessions', 'sessions.user_id', 'users.id')
         .where('sessions.id', sessionId)

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import { isUniqueViolation } from '../db/database-errors.js';
 import { type Role, UserRow } from '../db/models.js';
+import type { ResilientDatabase } from '../db/resilient-database.js';
 import { userAlreadyExists } from '../errors.js';
-import { guard } from './guard.js';
 
 export interface NewUser {
   email: string;
@@ -16,11 +16,12 @@ export interface UserPageCursor {
 }
 
 export class UserRepository {
-  constructor(private readonly knex: Knex) {}
+  constructor(private readonly database: ResilientDatabase) {}
 
   async create(user: NewUser): Promise<UserRow> {
     try {
-      return await guard(UserRow.query(this.knex).insertAndFetch(user));
+      // `returning` keeps it one statement, which is what lets a refused connection be retried.
+      return await this.database.write((knex) => UserRow.query(knex).insert(user).returning('*'));
     } catch (error) {
       if (isUniqueViolation(error, 'users_email_unique')) throw userAlreadyExists();
       throw error;
@@ -29,18 +30,22 @@ export class UserRepository {
 
   /** The live account for an address, whatever the case it was registered in. */
   findLiveByEmail(email: string): Promise<UserRow | undefined> {
-    return guard(
-      UserRow.query(this.knex).whereRaw('lower(email) = lower(?)', [email]).whereNull('deleted_at').first(),
+    return this.database.read((knex) =>
+      UserRow.query(knex).whereRaw('lower(email) = lower(?)', [email]).whereNull('deleted_at').first(),
     );
   }
 
-  findLiveById(id: string, trx: Knex = this.knex): Promise<UserRow | undefined> {
-    return guard(UserRow.query(trx).findById(id).whereNull('deleted_at'));
+  async findLiveById(id: string, trx: Knex.Transaction): Promise<UserRow | undefined> {
+    return UserRow.query(trx).findById(id).whereNull('deleted_at');
   }
 
   updateDisplayName(id: string, displayName: string, now: Date): Promise<UserRow | undefined> {
-    return guard(
-      UserRow.query(this.knex).patchAndFetchById(id, { displayName, updatedAt: now }).whereNull('deleted_at'),
+    return this.database.write((knex) =>
+      UserRow.query(knex)
+        .patch({ displayName, updatedAt: now })
+        .findById(id)
+        .whereNull('deleted_at')
+        .returning('*'),
     );
   }
 
@@ -50,32 +55,32 @@ export class UserRepository {
     passwordHash: string,
     now: Date,
   ): Promise<void> {
-    await guard(
-      UserRow.query(trx).findById(id).patch({ passwordHash, passwordChangedAt: now, updatedAt: now }),
-    );
+    await UserRow.query(trx).findById(id).patch({ passwordHash, passwordChangedAt: now, updatedAt: now });
   }
 
   async softDelete(trx: Knex.Transaction, id: string, now: Date): Promise<void> {
-    await guard(UserRow.query(trx).findById(id).patch({ deletedAt: now, updatedAt: now }));
+    await UserRow.query(trx).findById(id).patch({ deletedAt: now, updatedAt: now });
   }
 
   /** Newest first; `after` is the last row of the previous page (keyset pagination). */
   listNewestFirst(limit: number, after?: UserPageCursor): Promise<UserRow[]> {
-    const query = UserRow.query(this.knex)
-      .whereNull('deleted_at')
-      .orderBy([
-        { column: 'created_at', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ])
-      .limit(limit);
-    if (after) query.whereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
-    return guard(query);
+    return this.database.read((knex) => {
+      const query = UserRow.query(knex)
+        .whereNull('deleted_at')
+        .orderBy([
+          { column: 'created_at', order: 'desc' },
+          { column: 'id', order: 'desc' },
+        ])
+        .limit(limit);
+      if (after) query.whereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
+      return query;
+    });
   }
 
   /** Returns whether a live account with that email existed. */
   async setRole(email: string, role: Role, now: Date): Promise<boolean> {
-    const updated = await guard(
-      UserRow.query(this.knex)
+    const updated = await this.database.write((knex) =>
+      UserRow.query(knex)
         .whereRaw('lower(email) = lower(?)', [email])
         .whereNull('deleted_at')
         .patch({ role, updatedAt: now }),

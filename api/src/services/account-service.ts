@@ -1,7 +1,6 @@
-import type { Knex } from 'knex';
 import type { Clock } from '../clock.js';
 import type { UserRow } from '../db/models.js';
-import { inTransaction } from '../db/transaction.js';
+import type { ResilientDatabase } from '../db/resilient-database.js';
 import type { PasswordHasher } from '../domain/passwords/password-hasher.js';
 import { invalidToken, sessionNotFound, wrongPassword } from '../errors.js';
 import type { SessionRepository } from '../repositories/session-repository.js';
@@ -27,7 +26,7 @@ export interface UserPage {
 /** What a signed-in user can do to their own account and sessions, and what an admin can list. */
 export class AccountService {
   constructor(
-    private readonly knex: Knex,
+    private readonly database: ResilientDatabase,
     private readonly users: UserRepository,
     private readonly sessions: SessionRepository,
     private readonly hasher: PasswordHasher,
@@ -45,7 +44,7 @@ export class AccountService {
     await this.requirePassword(principal.user, currentPassword, 'currentPassword');
     const passwordHash = await this.hasher.hash(newPassword);
     const now = this.clock();
-    await inTransaction(this.knex, async (trx) => {
+    await this.database.transaction(async (trx) => {
       await this.users.updatePasswordHash(trx, principal.user.id, passwordHash, now);
       await this.sessions.revoke(
         { userId: principal.user.id, exceptSessionId: principal.sessionId },
@@ -60,7 +59,7 @@ export class AccountService {
   async deleteAccount(principal: Principal, password: string): Promise<void> {
     await this.requirePassword(principal.user, password, 'password');
     const now = this.clock();
-    await inTransaction(this.knex, async (trx) => {
+    await this.database.transaction(async (trx) => {
       await this.users.softDelete(trx, principal.user.id, now);
       await this.sessions.revoke({ userId: principal.user.id }, 'account_deleted', now, trx);
     });

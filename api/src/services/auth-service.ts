@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.js';
 import type { UserRow } from '../db/models.js';
-import { inTransaction } from '../db/transaction.js';
+import type { ResilientDatabase } from '../db/resilient-database.js';
 import type { PasswordHasher } from '../domain/passwords/password-hasher.js';
 import type { AccessTokenService } from '../domain/tokens/access-tokens.js';
 import {
@@ -49,7 +49,7 @@ export class AuthService {
   private readonly dummyHash: Promise<string>;
 
   constructor(
-    private readonly knex: Knex,
+    private readonly database: ResilientDatabase,
     private readonly users: UserRepository,
     private readonly sessions: SessionRepository,
     private readonly hasher: PasswordHasher,
@@ -81,7 +81,7 @@ export class AuthService {
     if (!usable || !matches) throw invalidCredentials();
 
     const now = this.clock();
-    const pair = await inTransaction(this.knex, async (trx) => {
+    const pair = await this.database.transaction(async (trx) => {
       const session = await this.sessions.createSession(trx, {
         userId: user.id,
         expiresAt: addSeconds(now, this.settings.absoluteTtlSeconds),
@@ -104,7 +104,7 @@ export class AuthService {
    * token means it was copied, so the whole session is ended.
    */
   async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair> {
-    const outcome = await inTransaction(this.knex, (trx) => this.rotate(trx, refreshToken, client));
+    const outcome = await this.database.transaction((trx) => this.rotate(trx, refreshToken, client));
     if (outcome.kind === 'reused') throw refreshTokenReused();
     if (outcome.kind === 'invalid') throw invalidRefreshToken();
     return outcome.pair;

@@ -61,7 +61,7 @@ test('a database connection failure becomes a 503, not a 500', async (t) => {
   const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
   const { status, body } = await answerTo(refused);
   t.is(status, 503);
-  t.is(body.code, 'service.unavailable');
+  t.is(body.code, 'db.unavailable');
 });
 
 test('a bug becomes a generic 500: no message, no stack, but logged with the request id', async (t) => {
