@@ -14,6 +14,7 @@ import { securityHeaders } from './http/middleware/security-headers.js';
 import { accountRoutes } from './http/routes/account-routes.js';
 import { type AuthRouteSettings, authRoutes } from './http/routes/auth-routes.js';
 import { metricsRoutes } from './http/routes/metrics-routes.js';
+import { openapiRoutes } from './http/routes/openapi-routes.js';
 import { publicRoutes, type ReadinessReport } from './http/routes/public-routes.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Metrics } from './observability/metrics.js';
@@ -51,6 +52,7 @@ export function createApp(deps: AppDependencies): Koa {
     api.use(routes.routes(), routes.allowedMethods({ throw: true }));
   }
   const root = publicRoutes(deps.keys, deps.readiness);
+  root.use(openapiRoutes().routes());
   if (deps.serveMetrics) root.use(metricsRoutes(deps.metrics.registry).routes());
 
   // Outermost first: every later layer's outcome, errors included, is logged and counted.

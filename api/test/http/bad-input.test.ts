@@ -3,7 +3,8 @@ import * as jose from 'jose';
 import { STRONG_PASSWORD, signUpAndIn, uniqueEmail } from '../support/accounts.js';
 import { apiOnFreshDatabase, startApi } from '../support/api-server.js';
 
-const suite = apiOnFreshDatabase();
+// Every answer, errors included, must match the OpenAPI document.
+const suite = apiOnFreshDatabase({}, { validateResponses: true });
 
 const register = (json: unknown) => suite.api.request('POST', '/api/v1/auth/register', { json });
 

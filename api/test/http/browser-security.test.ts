@@ -3,7 +3,11 @@ import { STRONG_PASSWORD, signUpAndIn, uniqueEmail } from '../support/accounts.j
 import { apiOnFreshDatabase } from '../support/api-server.js';
 
 const APP_ORIGIN = 'https://app.example.test';
-const suite = apiOnFreshDatabase({ CORS_ORIGINS: `${APP_ORIGIN}, https://admin.example.test` });
+// Every answer, errors included, must match the OpenAPI document.
+const suite = apiOnFreshDatabase(
+  { CORS_ORIGINS: `${APP_ORIGIN}, https://admin.example.test` },
+  { validateResponses: true },
+);
 
 const cookieFrom = (setCookie: string | null) => /__Host-skeleton-refresh=([^;]*)/.exec(setCookie ?? '')?.[1];
 

@@ -2,7 +2,8 @@ import test from 'ava';
 import { logIn, STRONG_PASSWORD, signUpAndIn, uniqueEmail } from '../support/accounts.js';
 import { apiOnFreshDatabase } from '../support/api-server.js';
 
-const suite = apiOnFreshDatabase();
+// Every answer of this suite must match the OpenAPI document: a request that gets any other fails its test.
+const suite = apiOnFreshDatabase({}, { validateResponses: true });
 
 test.serial('register → login → me → refresh → replay → password change → logout', async (t) => {
   const email = uniqueEmail('journey');
@@ -238,7 +239,7 @@ test('health: live and ready on a migrated database', async (t) => {
   t.is((await suite.api.request('GET', '/health/live')).status, 200);
   const ready = await suite.api.request('GET', '/health/ready');
   t.is(ready.status, 200);
-  t.deepEqual(ready.body.data.checks, { database: 'ok', migrations: 'applied' });
+  t.deepEqual(ready.body.data.checks, { database: 'ok', breaker: 'closed', migrations: 'applied' });
 });
 
 test('every response carries a request id, and a well-formed inbound one is kept', async (t) => {

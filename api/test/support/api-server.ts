@@ -5,8 +5,10 @@ import type { DestinationStream } from 'pino';
 import { systemClock } from '../../src/clock.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/compose.js';
 import { loadConfig } from '../../src/config.js';
+import { buildOpenApiDocument } from '../../src/http/openapi/document.js';
 import { createLogger } from '../../src/logger.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { createResponseValidator } from './openapi-validator.js';
 
 export interface ApiResponse {
   status: number;
@@ -37,6 +39,11 @@ export interface TestApi {
 export type TestApiOptions = Partial<Omit<RuntimeOptions, 'logger'>> & {
   /** Where the API's log lines go (tests that read them); otherwise they are discarded. */
   logDestination?: DestinationStream;
+  /**
+   * Check every answer against the OpenAPI document: `request()` throws on one the document does
+   * not describe, so the failure names the request that got it.
+   */
+  validateResponses?: boolean;
 };
 
 export async function startApi(env: Record<string, string>, options: TestApiOptions = {}): Promise<TestApi> {
@@ -50,10 +57,15 @@ export async function startApi(env: Record<string, string>, options: TestApiOpti
     logger: createLogger({ level: config.logLevel, format: 'json' }, options.logDestination),
     clock: options.clock ?? systemClock,
     hasher: options.hasher,
+    databaseStartupWait: options.databaseStartupWait,
+    databaseResilience: options.databaseResilience,
   });
   const server: Server = runtime.app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const validateResponse = options.validateResponses
+    ? createResponseValidator(buildOpenApiDocument())
+    : undefined;
 
   return {
     baseUrl,
@@ -73,6 +85,18 @@ export async function startApi(env: Record<string, string>, options: TestApiOpti
         parsed = JSON.parse(text);
       } catch {
         // Not JSON: tests assert on the raw text.
+      }
+      const problems =
+        validateResponse?.({
+          method,
+          path: path.split('?')[0] ?? path,
+          status: response.status,
+          body: parsed,
+        }) ?? [];
+      if (problems.length > 0) {
+        throw new Error(
+          `The answer does not match the OpenAPI document:\n  ${problems.join('\n  ')}\nbody: ${text}`,
+        );
       }
       return { status: response.status, headers: response.headers, body: parsed };
     },

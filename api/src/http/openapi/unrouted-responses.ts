@@ -1,0 +1,37 @@
+import type { ResponseConfig } from '@asteasolutions/zod-to-openapi';
+import { failureEnvelope } from './envelopes.js';
+import { type ErrorCode, errorCatalogue } from './error-catalogue.js';
+import { headerRefs } from './response-headers.js';
+
+/**
+ * Failures that belong to no operation: answers to requests outside the documented ones. They are
+ * documented once, under components/responses, with their bodies under components/schemas.
+ */
+const unrouted = {
+  RouteNotFound: { code: 'route.not_found', when: 'Any path this document does not list.' },
+  MethodNotAllowed: {
+    code: 'route.method_not_allowed',
+    when: 'A listed path with a method this document does not list for it.',
+  },
+  CorsOriginNotAllowed: {
+    code: 'cors.origin_not_allowed',
+    when: 'A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) from an origin that is not allowed.',
+  },
+} as const satisfies Record<string, { code: ErrorCode; when: string }>;
+
+export type UnroutedResponse = keyof typeof unrouted;
+
+/** Built once: a schema with an `id` may be registered with zod only once per process. */
+export const unroutedBodies = Object.entries(unrouted).map(([name, { code }]) =>
+  failureEnvelope(errorCatalogue[code].status, [code]).meta({ id: name }),
+);
+
+export const unroutedResponses = Object.entries(unrouted).map(([name, { code, when }]) => ({
+  name: name as UnroutedResponse,
+  status: errorCatalogue[code].status,
+  response: {
+    description: `${when}\n\n- \`${code}\`: ${errorCatalogue[code].description}`,
+    headers: headerRefs(['X-Request-ID']),
+    content: { 'application/json': { schema: { $ref: `#/components/schemas/${name}` } } },
+  } satisfies ResponseConfig,
+}));
