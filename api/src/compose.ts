@@ -90,8 +90,18 @@ export async function createRuntime(
     },
     clock,
   );
-  const auth = new AuthService(resilient, users, sessions, hasher, accessTokens, config.refreshTokens, clock);
-  const accounts = new AccountService(resilient, users, sessions, hasher, clock);
+  const recordEvent = metrics.recordAuthEvent;
+  const auth = new AuthService({
+    database: resilient,
+    users,
+    sessions,
+    hasher,
+    accessTokens,
+    settings: config.refreshTokens,
+    clock,
+    recordEvent,
+  });
+  const accounts = new AccountService({ database: resilient, users, sessions, hasher, clock, recordEvent });
   const app = createApp({
     logger,
     auth,

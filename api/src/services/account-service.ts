@@ -3,6 +3,7 @@ import type { UserRow } from '../db/models.js';
 import type { ResilientDatabase } from '../db/resilient-database.js';
 import type { PasswordHasher } from '../domain/passwords/password-hasher.js';
 import { invalidToken, sessionNotFound, wrongPassword } from '../errors.js';
+import type { AuthEvent } from '../observability/metric-catalog.js';
 import type { SessionRepository } from '../repositories/session-repository.js';
 import type { UserPageCursor, UserRepository } from '../repositories/user-repository.js';
 import type { Principal } from './auth-service.js';
@@ -24,17 +25,20 @@ export interface UserPage {
 }
 
 /** What a signed-in user can do to their own account and sessions, and what an admin can list. */
+export interface AccountServiceDependencies {
+  database: ResilientDatabase;
+  users: UserRepository;
+  sessions: SessionRepository;
+  hasher: PasswordHasher;
+  clock: Clock;
+  recordEvent: (event: AuthEvent) => void;
+}
+
 export class AccountService {
-  constructor(
-    private readonly database: ResilientDatabase,
-    private readonly users: UserRepository,
-    private readonly sessions: SessionRepository,
-    private readonly hasher: PasswordHasher,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly deps: AccountServiceDependencies) {}
 
   async rename(principal: Principal, name: string): Promise<PublicUser> {
-    const user = await this.users.updateDisplayName(principal.user.id, name, this.clock());
+    const user = await this.deps.users.updateDisplayName(principal.user.id, name, this.deps.clock());
     if (!user) throw invalidToken();
     return toPublicUser(user);
   }
@@ -42,31 +46,33 @@ export class AccountService {
   /** Ends every other session at once: whoever else knew the old password is signed out. */
   async changePassword(principal: Principal, currentPassword: string, newPassword: string): Promise<void> {
     await this.requirePassword(principal.user, currentPassword, 'currentPassword');
-    const passwordHash = await this.hasher.hash(newPassword);
-    const now = this.clock();
-    await this.database.transaction(async (trx) => {
-      await this.users.updatePasswordHash(trx, principal.user.id, passwordHash, now);
-      await this.sessions.revoke(
+    const passwordHash = await this.deps.hasher.hash(newPassword);
+    const now = this.deps.clock();
+    await this.deps.database.transaction(async (trx) => {
+      await this.deps.users.updatePasswordHash(trx, principal.user.id, passwordHash, now);
+      await this.deps.sessions.revoke(
         { userId: principal.user.id, exceptSessionId: principal.sessionId },
         'password_changed',
         now,
         trx,
       );
     });
+    this.deps.recordEvent('password_changed');
   }
 
   /** Soft delete: the account, its sessions and its access tokens stop working in one commit. */
   async deleteAccount(principal: Principal, password: string): Promise<void> {
     await this.requirePassword(principal.user, password, 'password');
-    const now = this.clock();
-    await this.database.transaction(async (trx) => {
-      await this.users.softDelete(trx, principal.user.id, now);
-      await this.sessions.revoke({ userId: principal.user.id }, 'account_deleted', now, trx);
+    const now = this.deps.clock();
+    await this.deps.database.transaction(async (trx) => {
+      await this.deps.users.softDelete(trx, principal.user.id, now);
+      await this.deps.sessions.revoke({ userId: principal.user.id }, 'account_deleted', now, trx);
     });
+    this.deps.recordEvent('account_deleted');
   }
 
   async listSessions(principal: Principal): Promise<SessionView[]> {
-    const sessions = await this.sessions.listLive(principal.user.id, this.clock());
+    const sessions = await this.deps.sessions.listLive(principal.user.id, this.deps.clock());
     return sessions.map((session) => ({
       id: session.id,
       current: session.id === principal.sessionId,
@@ -79,17 +85,18 @@ export class AccountService {
   }
 
   async endSession(principal: Principal, sessionId: string): Promise<void> {
-    const ended = await this.sessions.revoke(
+    const ended = await this.deps.sessions.revoke(
       { sessionId, userId: principal.user.id },
       'revoked_by_user',
-      this.clock(),
+      this.deps.clock(),
     );
     if (ended === 0) throw sessionNotFound();
+    this.deps.recordEvent('session_revoked');
   }
 
   async listUsers(limit: number, after?: UserPageCursor): Promise<UserPage> {
     // One row more than asked tells whether another page exists without a count query.
-    const rows = await this.users.listNewestFirst(limit + 1, after);
+    const rows = await this.deps.users.listNewestFirst(limit + 1, after);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
@@ -99,6 +106,6 @@ export class AccountService {
   }
 
   private async requirePassword(user: UserRow, password: string, field: string): Promise<void> {
-    if (!(await this.hasher.verify(user.passwordHash, password))) throw wrongPassword(field);
+    if (!(await this.deps.hasher.verify(user.passwordHash, password))) throw wrongPassword(field);
   }
 }

@@ -12,6 +12,7 @@ import {
   sealSuccessor,
 } from '../domain/tokens/refresh-tokens.js';
 import { invalidCredentials, invalidRefreshToken, invalidToken, refreshTokenReused } from '../errors.js';
+import type { AuthEvent } from '../observability/metric-catalog.js';
 import type { SessionRepository } from '../repositories/session-repository.js';
 import type { UserRepository } from '../repositories/user-repository.js';
 import { type PublicUser, toPublicUser } from './user-view.js';
@@ -44,25 +45,30 @@ type RefreshOutcome = { kind: 'pair'; pair: TokenPair } | { kind: 'reused' } | {
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000);
 const earliest = (a: Date, b: Date) => (a.getTime() <= b.getTime() ? a : b);
 
+export interface AuthServiceDependencies {
+  database: ResilientDatabase;
+  users: UserRepository;
+  sessions: SessionRepository;
+  hasher: PasswordHasher;
+  accessTokens: AccessTokenService;
+  settings: RefreshSettings;
+  clock: Clock;
+  /** Counts what happened (auth_events_total); never fails the request. */
+  recordEvent: (event: AuthEvent) => void;
+}
+
 export class AuthService {
   /** Computed once, up front, so the first unknown-email login is not slower than the rest. */
   private readonly dummyHash: Promise<string>;
 
-  constructor(
-    private readonly database: ResilientDatabase,
-    private readonly users: UserRepository,
-    private readonly sessions: SessionRepository,
-    private readonly hasher: PasswordHasher,
-    private readonly accessTokens: AccessTokenService,
-    private readonly settings: RefreshSettings,
-    private readonly clock: Clock,
-  ) {
-    this.dummyHash = hasher.hash(randomBytes(32).toString('base64url'));
+  constructor(private readonly deps: AuthServiceDependencies) {
+    this.dummyHash = deps.hasher.hash(randomBytes(32).toString('base64url'));
   }
 
   async register(input: { email: string; password: string; name: string }): Promise<PublicUser> {
-    const passwordHash = await this.hasher.hash(input.password);
-    const user = await this.users.create({ email: input.email, displayName: input.name, passwordHash });
+    const passwordHash = await this.deps.hasher.hash(input.password);
+    const user = await this.deps.users.create({ email: input.email, displayName: input.name, passwordHash });
+    this.deps.recordEvent('register');
     return toPublicUser(user);
   }
 
@@ -74,17 +80,20 @@ export class AuthService {
     input: { email: string; password: string },
     client: ClientInfo,
   ): Promise<TokenPair & { user: PublicUser }> {
-    const user = await this.users.findLiveByEmail(input.email);
+    const user = await this.deps.users.findLiveByEmail(input.email);
     const usable = user !== undefined && user.status === 'active';
     const passwordHash = usable ? user.passwordHash : await this.dummyHash;
-    const matches = await this.hasher.verify(passwordHash, input.password);
-    if (!usable || !matches) throw invalidCredentials();
+    const matches = await this.deps.hasher.verify(passwordHash, input.password);
+    if (!usable || !matches) {
+      this.deps.recordEvent('login_failure');
+      throw invalidCredentials();
+    }
 
-    const now = this.clock();
-    const pair = await this.database.transaction(async (trx) => {
-      const session = await this.sessions.createSession(trx, {
+    const now = this.deps.clock();
+    const pair = await this.deps.database.transaction(async (trx) => {
+      const session = await this.deps.sessions.createSession(trx, {
         userId: user.id,
-        expiresAt: addSeconds(now, this.settings.absoluteTtlSeconds),
+        expiresAt: addSeconds(now, this.deps.settings.absoluteTtlSeconds),
         ...client,
       });
       return this.issuePair(
@@ -95,6 +104,7 @@ export class AuthService {
         earliest(session.expiresAt, this.idleExpiry(now)),
       );
     });
+    this.deps.recordEvent('login_success');
     return { ...pair, user: toPublicUser(user) };
   }
 
@@ -104,9 +114,13 @@ export class AuthService {
    * token means it was copied, so the whole session is ended.
    */
   async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair> {
-    const outcome = await this.database.transaction((trx) => this.rotate(trx, refreshToken, client));
-    if (outcome.kind === 'reused') throw refreshTokenReused();
+    const outcome = await this.deps.database.transaction((trx) => this.rotate(trx, refreshToken, client));
+    if (outcome.kind === 'reused') {
+      this.deps.recordEvent('refresh_reuse_detected');
+      throw refreshTokenReused();
+    }
     if (outcome.kind === 'invalid') throw invalidRefreshToken();
+    this.deps.recordEvent('refresh');
     return outcome.pair;
   }
 
@@ -115,45 +129,49 @@ export class AuthService {
     presented: string,
     client: ClientInfo,
   ): Promise<RefreshOutcome> {
-    const now = this.clock();
-    const locked = await this.sessions.lockRefreshToken(trx, hashRefreshToken(presented));
+    const now = this.deps.clock();
+    const locked = await this.deps.sessions.lockRefreshToken(trx, hashRefreshToken(presented));
     if (!locked) return { kind: 'invalid' };
     const { token, session } = locked;
     if (session.revokedAt || session.expiresAt <= now || token.revokedAt) return { kind: 'invalid' };
-    const user = await this.users.findLiveById(session.userId, trx);
+    const user = await this.deps.users.findLiveById(session.userId, trx);
     if (user?.status !== 'active') return { kind: 'invalid' };
 
     if (token.rotatedAt) {
-      const withinGrace = now.getTime() - token.rotatedAt.getTime() <= this.settings.reuseGraceSeconds * 1000;
+      const withinGrace =
+        now.getTime() - token.rotatedAt.getTime() <= this.deps.settings.reuseGraceSeconds * 1000;
       const successor =
         withinGrace && token.successorSealed && openSuccessor<TokenPair>(presented, token.successorSealed);
       if (successor) return { kind: 'pair', pair: successor };
-      await this.sessions.revoke({ sessionId: session.id }, 'reuse_detected', now, trx);
+      await this.deps.sessions.revoke({ sessionId: session.id }, 'reuse_detected', now, trx);
       return { kind: 'reused' };
     }
     if (token.expiresAt <= now) return { kind: 'invalid' };
 
     const expiresAt = earliest(session.expiresAt, this.idleExpiry(now));
     const pair = await this.issuePair(trx, session.userId, session.id, token.id, expiresAt);
-    await this.sessions.markRotated(trx, token.id, now, sealSuccessor(presented, pair));
-    await this.sessions.touchSession(trx, session.id, now, client);
+    await this.deps.sessions.markRotated(trx, token.id, now, sealSuccessor(presented, pair));
+    await this.deps.sessions.touchSession(trx, session.id, now, client);
     return { kind: 'pair', pair };
   }
 
   /** Ends the session a refresh token belongs to; unknown tokens are ignored (logout is idempotent). */
   async logout(refreshToken: string): Promise<void> {
-    const token = await this.sessions.findRefreshToken(hashRefreshToken(refreshToken));
-    if (token) await this.sessions.revoke({ sessionId: token.sessionId }, 'logout', this.clock());
+    const token = await this.deps.sessions.findRefreshToken(hashRefreshToken(refreshToken));
+    if (!token) return;
+    await this.deps.sessions.revoke({ sessionId: token.sessionId }, 'logout', this.deps.clock());
+    this.deps.recordEvent('logout');
   }
 
   async logoutAll(userId: string): Promise<void> {
-    await this.sessions.revoke({ userId }, 'logout_all', this.clock());
+    await this.deps.sessions.revoke({ userId }, 'logout_all', this.deps.clock());
+    this.deps.recordEvent('logout_all');
   }
 
   /** Resolves an access token to its user, refusing it if the session or account has ended since. */
   async authenticate(accessToken: string): Promise<Principal> {
-    const claims = await this.accessTokens.verify(accessToken);
-    const user = await this.sessions.findPrincipal(claims.sessionId, claims.userId, this.clock());
+    const claims = await this.deps.accessTokens.verify(accessToken);
+    const user = await this.deps.sessions.findPrincipal(claims.sessionId, claims.userId, this.deps.clock());
     if (!user) throw invalidToken();
     return { user, sessionId: claims.sessionId };
   }
@@ -166,17 +184,17 @@ export class AuthService {
     expiresAt: Date,
   ): Promise<TokenPair> {
     const refreshToken = generateRefreshToken();
-    await this.sessions.insertRefreshToken(trx, {
+    await this.deps.sessions.insertRefreshToken(trx, {
       sessionId,
       parentId,
       tokenHash: hashRefreshToken(refreshToken),
       expiresAt,
     });
-    const access = await this.accessTokens.issue({ userId, sessionId });
+    const access = await this.deps.accessTokens.issue({ userId, sessionId });
     return { accessToken: access.token, refreshToken, tokenType: 'Bearer', expiresIn: access.expiresIn };
   }
 
   private idleExpiry(now: Date): Date {
-    return addSeconds(now, this.settings.idleTtlSeconds);
+    return addSeconds(now, this.deps.settings.idleTtlSeconds);
   }
 }

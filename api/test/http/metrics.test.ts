@@ -69,3 +69,27 @@ test.serial('the HTTP histogram spans 5 ms to 10 s; queries and the pool are mea
   for (const state of ['used', 'free', 'pending'])
     t.regex(text, new RegExp(`db_pool_connections\\{state="${state}"} \\d`));
 });
+
+test.serial('auth events are counted by kind', async (t) => {
+  const count = (text: string, event: string) =>
+    Number(new RegExp(`auth_events_total\\{event="${event}"} (\\d+)`).exec(text)?.[1] ?? Number.NaN);
+  const before = (await scrape()).text;
+  const user = await signUpAndIn(suite.api);
+  await suite.api.request('POST', '/api/v1/auth/login', {
+    json: { email: user.email, password: 'wrong password' },
+  });
+  const refreshed = await suite.api.request('POST', '/api/v1/auth/refresh', {
+    json: { refreshToken: user.refreshToken },
+  });
+  await suite.api.request('POST', '/api/v1/auth/logout', {
+    json: { refreshToken: refreshed.body.data.refreshToken },
+  });
+  const after = (await scrape()).text;
+  const delta = (event: string) => count(after, event) - count(before, event);
+  t.is(delta('register'), 1);
+  t.is(delta('login_success'), 1);
+  t.is(delta('login_failure'), 1);
+  t.is(delta('refresh'), 1);
+  t.is(delta('logout'), 1);
+  t.is(delta('refresh_reuse_detected'), 0, 'zero-initialised series exist before the first event');
+});
