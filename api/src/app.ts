@@ -3,6 +3,7 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { KeySet } from './domain/tokens/key-set.js';
 import { accessLog } from './http/middleware/access-log.js';
+import { limitClientRequests } from './http/middleware/client-rate-limit.js';
 import { compression } from './http/middleware/compression.js';
 import { corsAllowlist } from './http/middleware/cors.js';
 import { closeConnectionsWhileDraining } from './http/middleware/drain.js';
@@ -18,6 +19,7 @@ import { openapiRoutes } from './http/routes/openapi-routes.js';
 import { publicRoutes, type ReadinessReport } from './http/routes/public-routes.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Metrics } from './observability/metrics.js';
+import type { RateLimits } from './rate-limits/create-rate-limits.js';
 import type { AccountService } from './services/account-service.js';
 import type { AuthService } from './services/auth-service.js';
 
@@ -34,6 +36,7 @@ export interface AppDependencies {
   corsOrigins: readonly string[];
   /** How many reverse proxies in front of the API may be trusted for X-Forwarded-For. */
   trustProxyHops: number;
+  rateLimits: RateLimits;
   /** False when metrics have a port of their own (METRICS_PORT). */
   serveMetrics: boolean;
 }
@@ -48,7 +51,10 @@ export function createApp(deps: AppDependencies): Koa {
     ctx.set('Cache-Control', 'no-store');
     await next();
   });
-  for (const routes of [authRoutes(deps.auth, deps.authRoutes), accountRoutes(deps.auth, deps.accounts)]) {
+  for (const routes of [
+    authRoutes(deps.auth, deps.rateLimits, deps.authRoutes),
+    accountRoutes(deps.auth, deps.accounts),
+  ]) {
     api.use(routes.routes(), routes.allowedMethods({ throw: true }));
   }
   const root = publicRoutes(deps.keys, deps.readiness);
@@ -64,6 +70,8 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(securityHeaders());
   app.use(corsAllowlist(deps.corsOrigins));
   app.use(compression());
+  // Before the body is read: a refused client costs as little as possible.
+  app.use(limitClientRequests(deps.rateLimits.perIp));
   app.use(jsonBody(deps.bodyLimitBytes));
   app.use(api.routes());
   app.use(api.allowedMethods({ throw: true }));

@@ -14,6 +14,8 @@ import { generateKeyEntry, type KeySet, parseKeySet, readKeySetFile } from './do
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import { instrumentDatabase } from './observability/database-metrics.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
+import { rateLimitsFor } from './rate-limits/for-runtime.js';
+import type { RateLimitPolicy } from './rate-limits/policy.js';
 import { SessionRepository } from './repositories/session-repository.js';
 import { UserRepository } from './repositories/user-repository.js';
 import { AccountService } from './services/account-service.js';
@@ -36,6 +38,8 @@ export interface RuntimeOptions {
   databaseStartupWait?: Partial<Omit<StartupWait, 'onRetry'>>;
   /** Retry and circuit-breaker settings; tests shorten the breaker's open time. */
   databaseResilience?: Partial<ResilienceSettings>;
+  /** Replaces sections of the default rate-limit policy; tests loosen or tighten it. */
+  rateLimitPolicy?: Partial<RateLimitPolicy>;
 }
 
 async function loadKeySet(config: Config, logger: Logger): Promise<KeySet> {
@@ -49,7 +53,14 @@ async function loadKeySet(config: Config, logger: Logger): Promise<KeySet> {
 /** Builds the whole API from its configuration: database, keys, repositories, services, app. */
 export async function createRuntime(
   config: Config,
-  { logger, clock, hasher = argon2idHasher, databaseStartupWait, databaseResilience }: RuntimeOptions,
+  {
+    logger,
+    clock,
+    hasher = argon2idHasher,
+    databaseStartupWait,
+    databaseResilience,
+    rateLimitPolicy,
+  }: RuntimeOptions,
 ) {
   const keySet = await loadKeySet(config, logger);
   const keys = () => keySet;
@@ -90,6 +101,16 @@ export async function createRuntime(
     },
     clock,
   );
+  const rateLimits = rateLimitsFor(
+    {
+      enabled: config.rateLimitsEnabled,
+      redisUrl: config.redisUrl,
+      redisKeyPrefix: config.redisKeyPrefix,
+      policy: rateLimitPolicy,
+    },
+    metrics,
+    logger,
+  );
   const recordEvent = metrics.recordAuthEvent;
   const auth = new AuthService({
     database: resilient,
@@ -100,6 +121,7 @@ export async function createRuntime(
     settings: config.refreshTokens,
     clock,
     recordEvent,
+    throttleRefresh: rateLimits.limits.consumeRefresh,
   });
   const accounts = new AccountService({ database: resilient, users, sessions, hasher, clock, recordEvent });
   const app = createApp({
@@ -116,10 +138,21 @@ export async function createRuntime(
       allowedOrigins: config.corsOrigins,
       refreshCookieMaxAgeSeconds: config.refreshTokens.idleTtlSeconds,
     },
+    rateLimits: rateLimits.limits,
     corsOrigins: config.corsOrigins,
     trustProxyHops: config.trustProxyHops,
     serveMetrics: config.metricsPort === undefined,
   });
-  const runtime: Runtime = { app, database, metrics, lifecycle, keys, close: () => knex.destroy() };
+  const runtime: Runtime = {
+    app,
+    database,
+    metrics,
+    lifecycle,
+    keys,
+    async close() {
+      await rateLimits.close();
+      await knex.destroy();
+    },
+  };
   return runtime;
 }

@@ -63,6 +63,8 @@ const environmentSchema = z
         return origins;
       }),
     TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+    RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+    REDIS_KEY_PREFIX: z.string().trim().min(1).default('skeleton:'),
     REDIS_URL: optionalText.pipe(
       z
         .string()
@@ -114,6 +116,9 @@ export interface Config {
   corsOrigins: string[];
   trustProxyHops: number;
   redisUrl?: string;
+  rateLimitsEnabled: boolean;
+  /** Keeps apps that share one Redis from sharing their counters. */
+  redisKeyPrefix: string;
   /** How long to keep serving after SIGTERM while load balancers take the instance out. */
   shutdownDelaySeconds: number;
   /** How long in-flight requests may take to finish once the listener has closed. */
@@ -156,6 +161,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins: env.CORS_ORIGINS,
     trustProxyHops: env.TRUST_PROXY_HOPS,
     redisUrl: env.REDIS_URL,
+    rateLimitsEnabled: env.RATE_LIMITS === 'on',
+    redisKeyPrefix: env.REDIS_KEY_PREFIX,
     shutdownDelaySeconds: env.SHUTDOWN_DELAY ?? (production ? 5 : 0),
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT,
     telemetry: { otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME },

@@ -33,6 +33,12 @@ export const API_METRICS = {
     type: 'counter',
     labels: ['event'],
   },
+  rateLimitFallbacks: {
+    name: 'rate_limit_fallback_decisions_total',
+    help: 'Rate-limit decisions made in process because Redis failed, by limiter.',
+    type: 'counter',
+    labels: ['limiter'],
+  },
 } as const;
 
 /** The route label of requests that matched no route, so unknown paths cannot create series. */

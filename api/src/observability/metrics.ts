@@ -13,7 +13,14 @@ export interface PoolState {
   pending: number;
 }
 
-const { httpRequests, httpRequestDuration, dbQueryDuration, dbPoolConnections, authEvents } = API_METRICS;
+const {
+  httpRequests,
+  httpRequestDuration,
+  dbQueryDuration,
+  dbPoolConnections,
+  authEvents,
+  rateLimitFallbacks,
+} = API_METRICS;
 
 /**
  * One registry per app instance (never prom-client's global one), so several instances in one
@@ -40,6 +47,12 @@ export function createMetrics() {
   // Zero-initialised so a rate() over an event that has not happened yet is 0, not "no data".
   for (const event of AUTH_EVENTS) events.inc({ event }, 0);
 
+  const fallbacks = new Counter({
+    ...rateLimitFallbacks,
+    labelNames: rateLimitFallbacks.labels,
+    registers: [registry],
+  });
+
   let poolState: (() => PoolState | undefined) | undefined;
   new Gauge({
     ...dbPoolConnections,
@@ -63,6 +76,9 @@ export function createMetrics() {
     },
     recordAuthEvent(event: AuthEvent) {
       events.inc({ event });
+    },
+    recordRateLimitFallback(limiter: string) {
+      fallbacks.inc({ limiter });
     },
     /** The pool is read when Prometheus scrapes, not polled. */
     watchPool(read: () => PoolState | undefined) {

@@ -55,6 +55,8 @@ export interface AuthServiceDependencies {
   clock: Clock;
   /** Counts what happened (auth_events_total); never fails the request. */
   recordEvent: (event: AuthEvent) => void;
+  /** Takes one refresh from the session's allowance; throws the 429 when it is used up. */
+  throttleRefresh: (sessionId: string) => Promise<unknown>;
 }
 
 export class AuthService {
@@ -136,6 +138,7 @@ export class AuthService {
     if (session.revokedAt || session.expiresAt <= now || token.revokedAt) return { kind: 'invalid' };
     const user = await this.deps.users.findLiveById(session.userId, trx);
     if (user?.status !== 'active') return { kind: 'invalid' };
+    await this.deps.throttleRefresh(session.id);
 
     if (token.rotatedAt) {
       const withinGrace =

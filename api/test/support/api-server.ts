@@ -7,6 +7,7 @@ import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/comp
 import { loadConfig } from '../../src/config.js';
 import { buildOpenApiDocument } from '../../src/http/openapi/document.js';
 import { createLogger } from '../../src/logger.js';
+import type { RateLimitPolicy } from '../../src/rate-limits/policy.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { createResponseValidator } from './openapi-validator.js';
 
@@ -36,6 +37,21 @@ export interface TestApi {
  * Starts the real API (config parsing, database, migrations, keys, app) on a random port.
  * `env` holds the environment the API would read; DATABASE_URL unset means PGlite.
  */
+const OUT_OF_THE_WAY = { points: 1_000_000, durationSeconds: 1 };
+
+/**
+ * Suites that are not about rate limits make hundreds of requests from one address; the limiter
+ * still runs (its cost and its headers stay in the picture) but never refuses them.
+ */
+const LIMITS_OUT_OF_THE_WAY: Partial<RateLimitPolicy> = {
+  perIp: OUT_OF_THE_WAY,
+  registerPerIp: OUT_OF_THE_WAY,
+  loginPerIpAndEmail: OUT_OF_THE_WAY,
+  loginPerAccount: OUT_OF_THE_WAY,
+  loginBackoff: { freeFailures: 1_000_000, firstBlockSeconds: 1, maxBlockSeconds: 1, memorySeconds: 1 },
+  refreshPerSession: OUT_OF_THE_WAY,
+};
+
 export type TestApiOptions = Partial<Omit<RuntimeOptions, 'logger'>> & {
   /** Where the API's log lines go (tests that read them); otherwise they are discarded. */
   logDestination?: DestinationStream;
@@ -59,6 +75,7 @@ export async function startApi(env: Record<string, string>, options: TestApiOpti
     hasher: options.hasher,
     databaseStartupWait: options.databaseStartupWait,
     databaseResilience: options.databaseResilience,
+    rateLimitPolicy: options.rateLimitPolicy ?? LIMITS_OUT_OF_THE_WAY,
   });
   const server: Server = runtime.app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));

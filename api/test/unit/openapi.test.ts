@@ -3,6 +3,7 @@ import type Router from '@koa/router';
 import test from 'ava';
 import {
   bodyTooLarge,
+  databaseUnavailable,
   forbidden,
   invalidCredentials,
   invalidRefreshToken,
@@ -27,6 +28,8 @@ import { accountRoutes } from '../../src/http/routes/account-routes.js';
 import { authRoutes } from '../../src/http/routes/auth-routes.js';
 import { openapiRoutes } from '../../src/http/routes/openapi-routes.js';
 import { publicRoutes } from '../../src/http/routes/public-routes.js';
+import { rateLimitExceeded } from '../../src/rate-limits/rate-limit-error.js';
+import { UNLIMITED } from '../../src/rate-limits/unlimited.js';
 import { createSchemaCompiler } from '../support/openapi-validator.js';
 
 const document = buildOpenApiDocument();
@@ -193,6 +196,8 @@ test('the catalogue gives each code the status of the error the API raises with 
     forbidden(),
     sessionNotFound(),
     crossSiteRequest(),
+    rateLimitExceeded(10, 1_000),
+    databaseUnavailable(new Error('connect ECONNREFUSED')),
   ];
   for (const error of raised) {
     t.is(statusOf(error.code), error.status, error.code);
@@ -202,7 +207,7 @@ test('the catalogue gives each code the status of the error the API raises with 
 test('every route the app serves is documented, and nothing else is', (t) => {
   // As app.ts mounts them; the Prometheus /metrics endpoint is for scrapers, not part of the API.
   const mounted: [string, Router][] = [
-    ['/api/v1', authRoutes({} as never, {} as never)],
+    ['/api/v1', authRoutes({} as never, UNLIMITED, {} as never)],
     ['/api/v1', accountRoutes({} as never, {} as never)],
     ['', publicRoutes({} as never, {} as never)],
     ['', openapiRoutes()],

@@ -1,6 +1,8 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { validationFailed } from '../../errors.js';
+import type { RateLimits } from '../../rate-limits/create-rate-limits.js';
+import { throttledLogin } from '../../rate-limits/throttled-login.js';
 import type { AuthService, ClientInfo, TokenPair } from '../../services/auth-service.js';
 import { success } from '../jsend.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
@@ -28,7 +30,7 @@ const clientInfo = (ctx: Context): ClientInfo => ({
 /** Where the refresh token of a request came from, and so where its successor must go. */
 type Transport = 'body' | 'cookie';
 
-export function authRoutes(auth: AuthService, settings: AuthRouteSettings): Router {
+export function authRoutes(auth: AuthService, limits: RateLimits, settings: AuthRouteSettings): Router {
   const router = new Router({ prefix: '/auth' });
 
   /** In cookie transport the refresh token goes into the HttpOnly cookie and out of the body. */
@@ -50,7 +52,7 @@ export function authRoutes(auth: AuthService, settings: AuthRouteSettings): Rout
     return { token: fromCookie, transport: 'cookie' as const };
   };
 
-  router.post('/register', async (ctx) => {
+  router.post('/register', limits.register, async (ctx) => {
     const user = await auth.register(validate(registerBody, ctx.request.json));
     ctx.status = 201;
     ctx.body = success({ user });
@@ -58,7 +60,9 @@ export function authRoutes(auth: AuthService, settings: AuthRouteSettings): Rout
 
   router.post('/login', async (ctx) => {
     const { refreshTokenTransport, ...credentials } = validate(loginBody, ctx.request.json);
-    const { user, ...pair } = await auth.login(credentials, clientInfo(ctx));
+    const { user, ...pair } = await throttledLogin(limits.login, ctx, credentials.email, () =>
+      auth.login(credentials, clientInfo(ctx)),
+    );
     ctx.body = success({ ...respondWithPair(ctx, pair, refreshTokenTransport), user });
   });
 

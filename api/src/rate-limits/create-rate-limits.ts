@@ -1,0 +1,67 @@
+import type { Redis } from 'ioredis';
+import type { Middleware } from 'koa';
+import { sessionKey } from './keys.js';
+import { Limit, type RateLimitScope } from './limit.js';
+import { type LoginThrottle, loginThrottle } from './login.js';
+import { limitByIp } from './middleware.js';
+import { DEFAULT_RATE_LIMIT_POLICY, type RateLimitPolicy, type Window } from './policy.js';
+import type { RateLimitHeaders } from './rate-limit-error.js';
+import { assertFailsFast } from './redis-client.js';
+import { createLimiter } from './store.js';
+
+export interface RateLimitsOptions {
+  /** Counters shared by every API instance; made with createRateLimitRedis. Absent: in process. */
+  redis?: Redis;
+  /** Prepended to every Redis key, e.g. `skeleton:rl:`. */
+  keyPrefix: string;
+  /** Each section given replaces the default one whole. */
+  policy?: Partial<RateLimitPolicy>;
+  /** A request was refused; for a metric. */
+  onLimited?: (scope: RateLimitScope) => void;
+  /** A decision was made in process because Redis failed; for a metric, as it fires per decision. */
+  onFallback?: (limiter: string) => void;
+}
+
+export interface RateLimits {
+  /** Every request, per client address. Mount right inside the error mapper. */
+  perIp: Middleware;
+  /** Sign-ups per client address. Mount on POST /auth/register. */
+  register: Middleware;
+  login: LoginThrottle;
+  /**
+   * Takes one refresh for the session a refresh token belongs to (its id, as the store knows it);
+   * answers the headers to send, or throws the 429.
+   */
+  consumeRefresh(sessionId: string): Promise<RateLimitHeaders>;
+}
+
+/** Builds one app's limits; every call has its own in-process state, so app instances never share it. */
+export function createRateLimits(options: RateLimitsOptions): RateLimits {
+  const { redis, keyPrefix, onFallback } = options;
+  if (redis !== undefined) assertFailsFast(redis);
+  const policy: RateLimitPolicy = { ...DEFAULT_RATE_LIMIT_POLICY, ...options.policy };
+  const onLimited = options.onLimited ?? (() => {});
+  const store = { redis, keyPrefix, onFallback };
+  const limit = (scope: RateLimitScope, window: Window) =>
+    new Limit(scope, createLimiter(store, scope, window), onLimited);
+
+  const refresh = limit('refresh', policy.refreshPerSession);
+  const { loginBackoff: backoff } = policy;
+  return {
+    perIp: limitByIp(limit('ip', policy.perIp)),
+    register: limitByIp(limit('register', policy.registerPerIp)),
+    login: loginThrottle({
+      perIpAndEmail: limit('login_ip_email', policy.loginPerIpAndEmail),
+      perAccount: limit('login_account', policy.loginPerAccount),
+      failures: createLimiter(store, 'login_failures', {
+        points: backoff.freeFailures,
+        durationSeconds: backoff.memorySeconds,
+      }),
+      // Only ever blocked, never consumed: the block's own expiry is all that matters.
+      blocks: createLimiter(store, 'login_block', { points: 0, durationSeconds: backoff.maxBlockSeconds }),
+      backoff,
+      onLimited,
+    }),
+    consumeRefresh: (sessionId) => refresh.consume(sessionKey(sessionId)),
+  };
+}

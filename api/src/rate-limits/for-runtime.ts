@@ -1,0 +1,49 @@
+import type { Logger } from 'pino';
+import type { Metrics } from '../observability/metrics.js';
+import { createRateLimits, type RateLimits } from './create-rate-limits.js';
+import type { RateLimitPolicy } from './policy.js';
+import { createRateLimitRedis } from './redis-client.js';
+import { UNLIMITED } from './unlimited.js';
+
+export interface RateLimitSettings {
+  enabled: boolean;
+  redisUrl?: string;
+  redisKeyPrefix: string;
+  policy?: Partial<RateLimitPolicy>;
+}
+
+/**
+ * The app's limits as configured: shared through Redis when REDIS_URL is set, in process
+ * otherwise, or none at all. Refusals and in-process fallbacks are counted.
+ */
+export function rateLimitsFor(
+  settings: RateLimitSettings,
+  metrics: Metrics,
+  logger: Logger,
+): { limits: RateLimits; close(): Promise<void> } {
+  if (!settings.enabled) {
+    logger.warn('RATE_LIMITS=off: no request is rate limited');
+    return { limits: UNLIMITED, close: async () => {} };
+  }
+  const redis =
+    settings.redisUrl === undefined
+      ? undefined
+      : createRateLimitRedis(settings.redisUrl, (err) =>
+          logger.warn({ err }, 'rate-limit Redis unreachable: limiting in process until it returns'),
+        );
+  const limits = createRateLimits({
+    redis,
+    keyPrefix: `${settings.redisKeyPrefix}rl:`,
+    policy: settings.policy,
+    onLimited: () => metrics.recordAuthEvent('rate_limited'),
+    onFallback: (limiter) => metrics.recordRateLimitFallback(limiter),
+  });
+  return {
+    limits,
+    async close() {
+      // quit() waits for a reply a dead Redis never sends; disconnect() does not.
+      if (redis?.status === 'ready') await redis.quit();
+      else redis?.disconnect();
+    },
+  };
+}

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import test from 'ava';
+import { Redis } from 'ioredis';
+import { argon2idHasher } from '../../src/domain/passwords/password-hasher.js';
+import { logIn, STRONG_PASSWORD, signUpAndIn } from '../support/accounts.js';
+import { startApi, type TestApi } from '../support/api-server.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { freePort } from '../support/free-port.js';
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+// A prefix of this run's own, so parallel runs on one Redis never share counters.
+const REDIS_KEY_PREFIX = `skeleton-test-${randomUUID()}:`;
+const PLENTY = { points: 1_000_000, durationSeconds: 60 };
+
+let database: TestDatabase;
+const started: TestApi[] = [];
+
+test.before(async () => {
+  database = await createTestDatabase();
+});
+
+test.after.always(async () => {
+  await Promise.all(started.map((api) => api.close()));
+  const redis = new Redis(REDIS_URL);
+  const keys = await redis.keys(`${REDIS_KEY_PREFIX}*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+  await database?.drop();
+});
+
+async function instance(env: Record<string, string>, policy: object): Promise<TestApi> {
+  const api = await startApi(
+    { DATABASE_URL: database.url, REDIS_KEY_PREFIX, ...env },
+    { rateLimitPolicy: policy },
+  );
+  started.push(api);
+  return api;
+}
+
+test.serial('two API instances share one per-address limit through Redis', async (t) => {
+  const policy = { perIp: { points: 5, durationSeconds: 60 } };
+  const a = await instance({ REDIS_URL }, policy);
+  const b = await instance({ REDIS_URL }, policy);
+  const statuses: number[] = [];
+  for (const api of [a, b, a, b, a, b]) statuses.push((await api.request('GET', '/openapi.json')).status);
+  t.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
+
+  const refused = await a.request('GET', '/openapi.json');
+  t.is(refused.status, 429);
+  t.like(refused.body, { status: 'fail', code: 'rate_limit.exceeded' });
+  const retryAfter = Number(refused.headers.get('retry-after'));
+  t.true(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
+  t.is(refused.headers.get('ratelimit-limit'), '5');
+  t.is(refused.headers.get('ratelimit-remaining'), '0');
+  t.truthy(refused.headers.get('ratelimit-reset'));
+});
+
+test.serial(
+  'login: failures on one account back off, growing, and the owner gets in after a wait',
+  async (t) => {
+    const api = await instance(
+      { REDIS_URL },
+      {
+        perIp: PLENTY,
+        registerPerIp: PLENTY,
+        loginBackoff: { freeFailures: 2, firstBlockSeconds: 1, maxBlockSeconds: 60, memorySeconds: 60 },
+      },
+    );
+    const user = await signUpAndIn(api);
+    const login = (password: string) =>
+      api.request('POST', '/api/v1/auth/login', { json: { email: user.email, password } });
+    t.is((await login('wrong one')).status, 401);
+    t.is((await login('wrong two')).status, 401);
+    t.is((await login('wrong three')).status, 401, 'the failure that starts the back-off is still answered');
+    const blocked = await login(STRONG_PASSWORD);
+    t.is(blocked.status, 429, 'even the right password waits out the block');
+    t.is(blocked.headers.get('retry-after'), '1');
+
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    t.is((await login('wrong four')).status, 401);
+    const longer = await login(STRONG_PASSWORD);
+    t.is(longer.status, 429);
+    t.is(longer.headers.get('retry-after'), '2', 'the next block is twice as long');
+
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const success = await login(STRONG_PASSWORD);
+    t.is(success.status, 200);
+    t.truthy(success.headers.get('ratelimit-remaining'));
+  },
+);
+
+test.serial('with Redis unreachable the API still limits, in process, and keeps serving', async (t) => {
+  const deadRedis = `redis://127.0.0.1:${await freePort()}`;
+  const api = await instance({ REDIS_URL: deadRedis }, { perIp: { points: 3, durationSeconds: 60 } });
+  const started = Date.now();
+  const statuses: number[] = [];
+  for (let i = 0; i < 5; i++) statuses.push((await api.request('GET', '/openapi.json')).status);
+  t.deepEqual(statuses, [200, 200, 200, 429, 429]);
+  t.true(Date.now() - started < 2_000, 'no request waits for the dead Redis');
+  const metrics = await startApiMetrics(api);
+  t.regex(metrics, /rate_limit_fallback_decisions_total\{limiter="ip"} [1-9]/);
+});
+
+test.serial('sign-ups are limited per address; refreshes per session', async (t) => {
+  const api = await instance(
+    {},
+    {
+      perIp: PLENTY,
+      registerPerIp: { points: 2, durationSeconds: 60 },
+      refreshPerSession: { points: 2, durationSeconds: 60 },
+    },
+  );
+  const register = (n: number) =>
+    api.request('POST', '/api/v1/auth/register', {
+      json: { email: `limit-${n}-${randomUUID()}@example.test`, password: STRONG_PASSWORD, name: 'L' },
+    });
+  t.deepEqual(
+    [(await register(1)).status, (await register(2)).status, (await register(3)).status],
+    [201, 201, 429],
+  );
+
+  const user = await signUpAndInDespiteRegisterLimit(api);
+  const refresh = (refreshToken: string) =>
+    api.request('POST', '/api/v1/auth/refresh', { json: { refreshToken } });
+  const first = await refresh(user.refreshToken);
+  const second = await refresh(first.body.data.refreshToken);
+  t.deepEqual([first.status, second.status], [200, 200]);
+  const third = await refresh(second.body.data.refreshToken);
+  t.is(third.status, 429);
+  t.is(third.body.code, 'rate_limit.exceeded');
+  // Another session of the same user has its own allowance.
+  const other = await logIn(api, user.email);
+  t.is((await refresh(other.refreshToken)).status, 200);
+});
+
+test.serial('probes and scrapes are never refused, whatever the address has used up', async (t) => {
+  const api = await instance({}, { perIp: { points: 1, durationSeconds: 60 } });
+  t.is((await api.request('GET', '/openapi.json')).status, 200);
+  t.is((await api.request('GET', '/openapi.json')).status, 429);
+  for (const path of ['/health/live', '/health/ready', '/metrics'])
+    t.is((await api.request('GET', path)).status, 200, path);
+});
+
+/** The suite's address has used its sign-ups: this account is made straight in the database. */
+async function signUpAndInDespiteRegisterLimit(api: TestApi) {
+  const email = `direct-${randomUUID()}@example.test`;
+  await api.runtime.database.knex('users').insert({
+    email,
+    display_name: 'Direct',
+    password_hash: await argon2idHasher.hash(STRONG_PASSWORD),
+  });
+  return logIn(api, email);
+}
+
+/** The instance's own /metrics text (no METRICS_PORT in tests). */
+async function startApiMetrics(api: TestApi): Promise<string> {
+  return String((await api.request('GET', '/metrics')).body);
+}
