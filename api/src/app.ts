@@ -12,6 +12,7 @@ import { httpMetrics } from './http/middleware/http-metrics.js';
 import { jsonBody } from './http/middleware/json-body.js';
 import { requestId } from './http/middleware/request-id.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
+import { traceId } from './http/middleware/trace-id.js';
 import { accountRoutes } from './http/routes/account-routes.js';
 import { type AuthRouteSettings, authRoutes } from './http/routes/auth-routes.js';
 import { metricsRoutes } from './http/routes/metrics-routes.js';
@@ -63,6 +64,7 @@ export function createApp(deps: AppDependencies): Koa {
 
   // Outermost first: every later layer's outcome, errors included, is logged and counted.
   app.use(requestId());
+  app.use(traceId());
   app.use(accessLog(deps.logger));
   app.use(httpMetrics(deps.metrics));
   app.use(errorMapper(deps.logger));

@@ -1,4 +1,3 @@
-import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { type Logger, type LoggerOptions, pino } from 'pino';
 
 /** Paths that may carry secrets; their values never reach a log line. */
@@ -32,20 +31,11 @@ export interface LoggerSettings {
   service?: string;
 }
 
-/** The active span's ids on every line, so a log line leads to its trace and back. */
-function traceFields(): Record<string, string> {
-  const span = trace.getActiveSpan();
-  if (!span) return {};
-  const context = span.spanContext();
-  return isSpanContextValid(context) ? { traceId: context.traceId, spanId: context.spanId } : {};
-}
-
 export function createLogger(settings: LoggerSettings, destination?: pino.DestinationStream): Logger {
   const options: LoggerOptions = {
     level: settings.level,
     base: { service: settings.service ?? 'skeleton-api' },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    mixin: traceFields,
   };
   // Pretty output is for a person at a terminal; anything else (containers, CI, tests) gets JSON.
   if (settings.format === 'pretty' && destination === undefined) {

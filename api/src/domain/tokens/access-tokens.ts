@@ -3,6 +3,7 @@ import * as jose from 'jose';
 import type { Clock } from '../../clock.js';
 import { invalidToken, tokenExpired } from '../../errors.js';
 import { type KeySet, SIGNING_ALGORITHMS } from './key-set.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
 /** RFC 9068 media type: an access token can never be mistaken for another kind of JWT. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
@@ -28,6 +29,8 @@ export interface AccessTokenSettings {
  * through a getter so a reloaded key set takes effect without rebuilding the service.
  */
 export class AccessTokenService {
+  private readonly verified = new VerifiedTokenCache<AccessTokenClaims>();
+
   constructor(
     private readonly keys: () => KeySet,
     private readonly settings: AccessTokenSettings,
@@ -54,7 +57,11 @@ export class AccessTokenService {
    * HS256 and key-confusion tricks fail), our issuer and audience, and the access-token type.
    */
   async verify(token: string): Promise<AccessTokenClaims> {
-    const { byKid } = this.keys();
+    const keySet = this.keys();
+    const now = this.clock();
+    const remembered = this.verified.get(token, keySet, now.getTime());
+    if (remembered) return remembered;
+    const { byKid } = keySet;
     try {
       const { payload } = await jose.jwtVerify(
         token,
@@ -68,12 +75,14 @@ export class AccessTokenService {
           issuer: this.settings.issuer,
           audience: this.settings.audience,
           typ: ACCESS_TOKEN_TYPE,
-          currentDate: this.clock(),
+          currentDate: now,
           requiredClaims: ['sub', 'sid', 'exp', 'iat'],
         },
       );
       if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') throw invalidToken();
-      return { userId: payload.sub, sessionId: payload.sid };
+      const claims = { userId: payload.sub, sessionId: payload.sid };
+      this.verified.set(token, keySet, claims, (payload.exp as number) * 1000);
+      return claims;
     } catch (error) {
       if (error instanceof jose.errors.JWTExpired) throw tokenExpired();
       throw invalidToken();

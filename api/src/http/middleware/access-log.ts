@@ -10,11 +10,10 @@ declare module 'koa' {
 }
 
 /**
- * The request's logger: every line it writes carries the request id (and, through the logger's
- * mixin, the trace id). Made only when something logs, as most requests log nothing else.
+ * The request's logger: every line it writes carries the request id and the trace id. Made only when something logs, as most requests log nothing else.
  */
 export function requestLogger(ctx: Context, base: Logger): Logger {
-  ctx.state.logger ??= base.child({ requestId: ctx.state.requestId });
+  ctx.state.logger ??= base.child({ requestId: ctx.state.requestId, traceId: ctx.state.traceId });
   return ctx.state.logger;
 }
 
@@ -34,6 +33,7 @@ export function accessLog(logger: Logger): Middleware {
         logger[level](
           {
             requestId: ctx.state.requestId,
+            traceId: ctx.state.traceId,
             method: ctx.method,
             route,
             status: ctx.status,
