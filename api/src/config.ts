@@ -39,7 +39,7 @@ const environmentSchema = z
     NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
     HOST: optionalText,
     PORT: port(3000),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
     LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
     METRICS_PORT: optionalText.pipe(
       z.coerce.number<string | undefined>().int().min(1).max(65_535).optional(),
@@ -106,6 +106,9 @@ const environmentSchema = z
     }
   });
 
+/** A developer wants to see everything, a test run only trouble, production the traffic. */
+const DEFAULT_LOG_LEVEL = { development: 'debug', test: 'warn', production: 'info' } as const;
+
 export interface Config {
   env: 'development' | 'test' | 'production';
   host: string;
@@ -155,7 +158,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: env.NODE_ENV,
     host: env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
     port: env.PORT,
-    logLevel: env.LOG_LEVEL,
+    logLevel: env.LOG_LEVEL ?? DEFAULT_LOG_LEVEL[env.NODE_ENV],
     logFormat: env.LOG_FORMAT ?? (env.NODE_ENV === 'development' ? 'pretty' : 'json'),
     metricsPort: env.METRICS_PORT,
     corsOrigins: env.CORS_ORIGINS,

@@ -6,7 +6,13 @@ import type { AddressInfo } from 'node:net';
  * whole request within 30 s. Idle keep-alive connections live 65 s, longer than the 60 s idle
  * timeout of common load balancers, so the balancer, not the API, closes them (no reset races).
  */
-export const SERVER_TIMEOUTS = { headersTimeout: 15_000, requestTimeout: 30_000, keepAliveTimeout: 65_000 };
+export const SERVER_TIMEOUTS = {
+  headersTimeout: 15_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 65_000,
+  // How often Node looks for connections past those limits; the limits are only as exact as this.
+  connectionsCheckingInterval: 1_000,
+};
 
 /**
  * Node's default accept backlog (511) overflows when many clients connect at once, and every
@@ -14,8 +20,13 @@ export const SERVER_TIMEOUTS = { headersTimeout: 15_000, requestTimeout: 30_000,
  */
 const ACCEPT_BACKLOG = 4096;
 
-export async function listen(handler: RequestListener, host: string, port: number): Promise<Server> {
-  const server = createServer(SERVER_TIMEOUTS, handler);
+export async function listen(
+  handler: RequestListener,
+  host: string,
+  port: number,
+  timeouts: typeof SERVER_TIMEOUTS = SERVER_TIMEOUTS,
+): Promise<Server> {
+  const server = createServer(timeouts, handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port, backlog: ACCEPT_BACKLOG }, () => {

@@ -156,3 +156,20 @@ async function signUpAndInDespiteRegisterLimit(api: TestApi) {
 async function startApiMetrics(api: TestApi): Promise<string> {
   return String((await api.request('GET', '/metrics')).body);
 }
+
+test.serial(
+  'behind trusted proxies the limit is per forwarded client; otherwise X-Forwarded-For is ignored',
+  async (t) => {
+    const policy = { perIp: { points: 1, durationSeconds: 60 } };
+    const get = (api: TestApi, forwardedFor: string) =>
+      api.request('GET', '/openapi.json', { headers: { 'x-forwarded-for': forwardedFor } });
+    const proxied = await instance({ TRUST_PROXY_HOPS: '1' }, policy);
+    t.is((await get(proxied, '203.0.113.7')).status, 200);
+    t.is((await get(proxied, '203.0.113.8')).status, 200);
+    t.is((await get(proxied, '203.0.113.7')).status, 429);
+
+    const direct = await instance({}, policy);
+    t.is((await get(direct, '203.0.113.7')).status, 200);
+    t.is((await get(direct, '203.0.113.8')).status, 429, 'a client cannot pick its own address');
+  },
+);

@@ -13,7 +13,13 @@ const problemsOf = (env: Record<string, string>) => {
 
 test('defaults make a working development configuration', (t) => {
   const config = loadConfig({});
-  t.like(config, { env: 'development', host: '127.0.0.1', port: 3000 });
+  t.like(config, {
+    env: 'development',
+    host: '127.0.0.1',
+    port: 3000,
+    logLevel: 'debug',
+    logFormat: 'pretty',
+  });
   t.is(config.database.url, undefined);
   t.true(config.database.migrateOnStart);
   t.is(config.jwt.accessTokenTtlSeconds, 900);
@@ -66,7 +72,8 @@ test('production refuses to start on development defaults', (t) => {
     JWT_KEYS_FILE: '/etc/skeleton/keys/keys.json',
     JWT_ISSUER: 'https://accounts.example.com',
   });
-  t.like(config, { env: 'production', host: '0.0.0.0' });
+  t.like(config, { env: 'production', host: '0.0.0.0', logLevel: 'info', logFormat: 'json' });
+  t.is(config.shutdownDelaySeconds, 5);
   t.false(config.database.migrateOnStart);
 });
 
