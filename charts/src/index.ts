@@ -1,0 +1,2 @@
+export * from './api-group.js';
+export * from './spec.js';
