@@ -26,7 +26,7 @@ test('a minimal spec gets every default', (t) => {
 test('images need a tag or a digest', (t) => {
   for (const image of [
     'registry.example.com/api:1.0.0',
-    'api@sha256:' + 'a'.repeat(64),
+    `api@sha256:${'a'.repeat(64)}`,
     'localhost:5000/team/api:v2',
   ]) {
     t.true(skeletonAppSpecSchema.safeParse({ ...minimal, image }).success, image);

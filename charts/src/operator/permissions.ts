@@ -1,0 +1,70 @@
+import { SKELETON_APP } from '../api-group.js';
+
+export interface PolicyRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+/**
+ * Everything the operator may do cluster-wide, and nothing more: the ClusterRole is generated from
+ * this list, and the operator's own tests check every request it makes against it.
+ * - Owned objects are written by server-side apply, which creates as well (patch + create); they
+ *   are watched (list, watch) to notice drift. The API never needs `update` on them.
+ * - Old migration Jobs are pruned (delete); everything else is removed by garbage collection.
+ * - Secrets: only the key-set Secret it owns, read by name and applied; never listed or watched,
+ *   so the operator cannot read the other Secrets of a namespace wholesale.
+ * - CustomResourceDefinitions are watched to notice when the ServiceMonitor API appears.
+ */
+export const OPERATOR_CLUSTER_PERMISSIONS: readonly PolicyRule[] = [
+  {
+    apiGroups: [SKELETON_APP.group],
+    resources: [SKELETON_APP.plural],
+    verbs: ['get', 'list', 'watch', 'patch', 'update'],
+  },
+  {
+    apiGroups: [SKELETON_APP.group],
+    resources: [`${SKELETON_APP.plural}/status`],
+    verbs: ['get', 'patch', 'update'],
+  },
+  { apiGroups: [SKELETON_APP.group], resources: [`${SKELETON_APP.plural}/finalizers`], verbs: ['update'] },
+  { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
+  {
+    apiGroups: [''],
+    resources: ['services', 'configmaps', 'serviceaccounts'],
+    verbs: ['get', 'list', 'watch', 'create', 'patch'],
+  },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'patch'] },
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  {
+    apiGroups: ['autoscaling'],
+    resources: ['horizontalpodautoscalers'],
+    verbs: ['get', 'list', 'watch', 'create', 'patch'],
+  },
+  {
+    apiGroups: ['policy'],
+    resources: ['poddisruptionbudgets'],
+    verbs: ['get', 'list', 'watch', 'create', 'patch'],
+  },
+  {
+    apiGroups: ['networking.k8s.io'],
+    resources: ['networkpolicies', 'ingresses'],
+    verbs: ['get', 'list', 'watch', 'create', 'patch'],
+  },
+  {
+    apiGroups: ['monitoring.coreos.com'],
+    resources: ['servicemonitors'],
+    verbs: ['get', 'list', 'watch', 'create', 'patch'],
+  },
+  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+  {
+    apiGroups: ['apiextensions.k8s.io'],
+    resources: ['customresourcedefinitions'],
+    verbs: ['get', 'list', 'watch'],
+  },
+];
+
+/** Leader election, in the operator's own namespace only. */
+export const OPERATOR_NAMESPACE_PERMISSIONS: readonly PolicyRule[] = [
+  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+];

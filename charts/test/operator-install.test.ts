@@ -1,0 +1,104 @@
+import test from 'ava';
+import { Testing } from 'cdk8s';
+import { OperatorInstall } from '../src/operator/install.js';
+import { OPERATOR_CLUSTER_PERMISSIONS, OPERATOR_NAMESPACE_PERMISSIONS } from '../src/operator/permissions.js';
+
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+interface K8sObject {
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  rules?: Rule[];
+  roleRef?: { kind: string; name: string };
+  subjects?: Array<{ kind: string; name: string; namespace: string }>;
+  spec?: Record<string, unknown>;
+}
+
+const objects = Testing.synth(
+  new OperatorInstall(Testing.app(), 'operator', {
+    namespace: 'skeleton-system',
+    image: 'registry.example.com/skeleton-operator:0.1.0',
+    version: '0.1.0',
+  }),
+) as K8sObject[];
+const byKind = (kind: string) => objects.filter((object) => object.kind === kind);
+
+test('the install holds exactly the objects that run the operator', (t) => {
+  t.deepEqual(objects.map((object) => `${object.kind}/${object.metadata.name}`).sort(), [
+    'ClusterRole/skeleton-operator',
+    'ClusterRoleBinding/skeleton-operator',
+    'Deployment/skeleton-operator',
+    'Namespace/skeleton-system',
+    'NetworkPolicy/skeleton-operator',
+    'PodDisruptionBudget/skeleton-operator',
+    'Role/skeleton-operator-leader-election',
+    'RoleBinding/skeleton-operator-leader-election',
+    'Service/skeleton-operator-metrics',
+    'ServiceAccount/skeleton-operator',
+  ]);
+  for (const object of objects.filter(
+    (o) => !['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind),
+  )) {
+    t.is(object.metadata.namespace, 'skeleton-system', object.kind);
+  }
+});
+
+test('RBAC: no wildcard anywhere, and exactly the permissions the operator uses', (t) => {
+  const rules = [...(byKind('ClusterRole')[0]?.rules ?? []), ...(byKind('Role')[0]?.rules ?? [])];
+  for (const rule of rules) {
+    for (const field of [rule.apiGroups, rule.resources, rule.verbs])
+      t.false(field.includes('*'), JSON.stringify(rule));
+  }
+  t.deepEqual(byKind('ClusterRole')[0]?.rules, [...OPERATOR_CLUSTER_PERMISSIONS]);
+  t.deepEqual(byKind('Role')[0]?.rules, [...OPERATOR_NAMESPACE_PERMISSIONS]);
+  const secrets = rules.filter((rule) => rule.resources.includes('secrets'));
+  t.deepEqual(
+    secrets.flatMap((rule) => rule.verbs).sort(),
+    ['create', 'get', 'patch'],
+    'Secrets are never listed or watched',
+  );
+  t.false(rules.some((rule) => rule.resources.some((resource) => /^pods\/(exec|attach)$/.test(resource))));
+  const leases = byKind('Role')[0]?.rules?.find((rule) => rule.resources.includes('leases'));
+  t.deepEqual(leases?.verbs, ['get', 'create', 'update'], 'leader election only, in its own namespace');
+});
+
+test('bindings give those roles to the operator account and nobody else', (t) => {
+  for (const binding of [...byKind('ClusterRoleBinding'), ...byKind('RoleBinding')]) {
+    t.not(binding.roleRef?.name, 'cluster-admin');
+    t.deepEqual(binding.subjects, [
+      { kind: 'ServiceAccount', name: 'skeleton-operator', namespace: 'skeleton-system' },
+    ]);
+  }
+});
+
+test('two replicas with leader election, restricted security, probes and a metrics port', (t) => {
+  const deployment = byKind('Deployment')[0]?.spec as {
+    replicas: number;
+    template: {
+      spec: { containers: Array<Record<string, unknown>>; securityContext: Record<string, unknown> };
+    };
+  };
+  t.is(deployment.replicas, 2);
+  const [container] = deployment.template.spec.containers;
+  t.true(((container?.args ?? []) as string[]).includes('--leader-elect'));
+  t.like(container?.securityContext as object, {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+  });
+  t.like(deployment.template.spec.securityContext, {
+    runAsNonRoot: true,
+    seccompProfile: { type: 'RuntimeDefault' },
+  });
+  t.truthy(container?.livenessProbe);
+  t.truthy(container?.readinessProbe);
+  const service = byKind('Service')[0]?.spec as { ports: Array<{ name: string; targetPort: string }> };
+  t.deepEqual(
+    service.ports.map((port) => port.targetPort),
+    ['metrics'],
+  );
+  t.is(byKind('Namespace')[0]?.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
+  t.is(byKind('ServiceAccount')[0]?.metadata.labels?.['pod-security.kubernetes.io/enforce'], undefined);
+});
