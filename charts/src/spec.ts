@@ -171,6 +171,13 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
     holds: (spec) =>
       durationSeconds(spec.jwt.previousKeyRetention) >= durationSeconds(spec.jwt.accessTokenTTL),
   },
+  {
+    // The CRD schema cannot check map keys; zod can, and CEL can.
+    path: ['config'],
+    cel: "self.all(k, k.matches('^[A-Za-z_][A-Za-z0-9_]*$'))",
+    message: 'config keys must be environment variable names',
+    holds: (spec) => Object.keys(spec.config).every((key) => ENV_NAME.test(key)),
+  },
 ];
 
 export const skeletonAppSpecSchema = specSchema.superRefine((spec, ctx) => {

@@ -59,7 +59,7 @@ test('cross-field rules: replicas min ≤ max, key retention ≥ token lifetime'
     'jwt: jwt.previousKeyRetention must be at least jwt.accessTokenTTL, or rotation would reject live tokens',
   ]);
   t.true(skeletonAppSpecSchema.safeParse({ ...minimal, replicas: { min: 3, max: 3 } }).success);
-  t.is(CROSS_FIELD_RULES.length, 2);
+  t.is(CROSS_FIELD_RULES.length, 3);
 });
 
 test('durations are read as Go writes them', (t) => {
