@@ -1,0 +1,31 @@
+import { imageVersion } from './image.js';
+
+/** Which part of the app an object belongs to: the API itself or its schema migration. */
+export type Component = 'api' | 'migration';
+
+/**
+ * What selectors match on: the app and instance, plus the component so the migration Job's pods never
+ * become Service endpoints or count towards the PodDisruptionBudget. Deliberately without the
+ * version, because a Deployment's selector is immutable and must keep matching across upgrades.
+ */
+export function selectorLabels(instance: string, component: Component = 'api'): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': 'skeleton-api',
+    'app.kubernetes.io/instance': instance,
+    'app.kubernetes.io/component': component,
+  };
+}
+
+/** The recommended labels every object carries; the version is that of the image the object runs. */
+export function commonLabels(
+  instance: string,
+  image: string,
+  component: Component = 'api',
+): Record<string, string> {
+  return {
+    ...selectorLabels(instance, component),
+    'app.kubernetes.io/version': imageVersion(image),
+    'app.kubernetes.io/part-of': 'skeleton',
+    'app.kubernetes.io/managed-by': 'skeleton-operator',
+  };
+}
