@@ -3,7 +3,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { parseAllDocuments } from 'yaml';
+import type { KubernetesObject } from '../src/render/index.js';
 import { synthesize } from '../src/synth.js';
+import { checkPolicy, formatViolation } from './support/policy/index.js';
+import { validateObject } from './support/validate-objects.js';
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 const files = synthesize();
@@ -32,4 +35,33 @@ test('every file is valid YAML of Kubernetes objects', (t) => {
       );
     }
   }
+});
+
+const objectsOf = (name: string) =>
+  parseAllDocuments(files[name] as string).map((document) => document.toJSON() as KubernetesObject);
+
+test('every synthesized object validates against the Kubernetes schemas, unknown fields refused', (t) => {
+  for (const name of Object.keys(files)) {
+    for (const object of objectsOf(name)) {
+      t.deepEqual(validateObject(object), [], `${name}: ${object.kind}/${object.metadata.name}`);
+    }
+  }
+});
+
+test('the policy suite (checklist G) passes for the example manifests and the operator install', (t) => {
+  const violations = checkPolicy([...objectsOf('example-manifests.yaml'), ...objectsOf('operator.yaml')]);
+  t.deepEqual(violations.map(formatViolation), []);
+});
+
+test('the suite bites on the real output: one weakened field is caught', (t) => {
+  const objects = objectsOf('example-manifests.yaml');
+  const deployment = objects.find((object) => object.kind === 'Deployment') as unknown as {
+    spec: { template: { spec: { containers: Array<{ securityContext: Record<string, unknown> }> } } };
+  };
+  const [container] = deployment.spec.template.spec.containers;
+  if (container) container.securityContext.readOnlyRootFilesystem = false;
+  t.deepEqual(
+    checkPolicy(objects).map((violation) => violation.ruleId),
+    ['container-read-only-root-fs'],
+  );
 });
