@@ -186,9 +186,28 @@ export function skeletonAppOpenApiSchema(): SchemaNode {
       kind: { type: 'string' },
       metadata: { type: 'object' },
       spec: withCrossFieldRules(zodToStructuralSchema(specSchema), CROSS_FIELD_RULES),
-      status: zodToStructuralSchema(skeletonAppStatusSchema),
+      status: withConditionsAsMap(zodToStructuralSchema(skeletonAppStatusSchema)),
     },
     required: ['spec'],
+  };
+}
+
+/**
+ * Conditions are a list keyed by type: marked so, server-side apply merges one condition per type
+ * instead of replacing the list, and two writers of different conditions do not clobber each other.
+ */
+function withConditionsAsMap(status: SchemaNode): SchemaNode {
+  const properties = status.properties as Record<string, SchemaNode>;
+  return {
+    ...status,
+    properties: {
+      ...properties,
+      conditions: {
+        ...properties.conditions,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['type'],
+      },
+    },
   };
 }
 

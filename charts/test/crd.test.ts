@@ -1,7 +1,13 @@
 import { evaluate } from '@marcbachmann/cel-js';
 import test from 'ava';
 import { z } from 'zod';
-import { type SchemaNode, skeletonAppCrd, toStructuralSchema, zodToStructuralSchema } from '../src/crd.js';
+import {
+  type SchemaNode,
+  skeletonAppCrd,
+  skeletonAppOpenApiSchema,
+  toStructuralSchema,
+  zodToStructuralSchema,
+} from '../src/crd.js';
 import { CROSS_FIELD_RULES, skeletonAppSpecSchema, skeletonAppStatusSchema } from '../src/spec.js';
 import { celFailures, closed, kubernetesAjv, structuralViolations } from './support/structural-schema.js';
 
@@ -388,4 +394,15 @@ test('a SkeletonApp status validates against the status schema', (t) => {
   t.true(strictValidate({ ...structuredClone(example), status }), JSON.stringify(strictValidate.errors));
   const badCondition = { ...status, conditions: [{ ...status.conditions[0], type: 'Happy' }] };
   t.false(strictValidate({ ...structuredClone(example), status: badCondition }));
+});
+
+test('status conditions are a list map keyed by type, so apply merges them', (t) => {
+  const status = (
+    skeletonAppOpenApiSchema().properties as Record<string, { properties: Record<string, object> }>
+  ).status;
+  t.like(status?.properties.conditions, {
+    type: 'array',
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': ['type'],
+  });
 });
