@@ -1,0 +1,308 @@
+import * as k8s from '@kubernetes/client-node';
+import test from 'ava';
+import { type FakeApiServer, startFakeApiServer } from './support/kube-fake/fake-api-server.js';
+import { kubeConfigFor } from './support/kube-fake/kubeconfig.js';
+
+/**
+ * The fake's rules, each proven through the real client over HTTP and named after the Kubernetes
+ * documentation section it follows.
+ */
+let fake: FakeApiServer;
+let core: k8s.CoreV1Api;
+let apps: k8s.AppsV1Api;
+let config: k8s.KubeConfig;
+
+test.before(async () => {
+  fake = await startFakeApiServer({ historySize: 50, bookmarkIntervalMs: 100 });
+  config = kubeConfigFor(fake.url);
+  core = config.makeApiClient(k8s.CoreV1Api);
+  apps = config.makeApiClient(k8s.AppsV1Api);
+});
+
+test.after.always(async () => {
+  await fake?.close();
+});
+
+const codeOf = async (promise: Promise<unknown>) => {
+  try {
+    await promise;
+    return 'ok';
+  } catch (error) {
+    return error instanceof k8s.ApiException ? error.code : String(error);
+  }
+};
+
+const deployment = (name: string, labels: Record<string, string> = { app: name }): k8s.V1Deployment => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name, labels },
+  spec: {
+    selector: { matchLabels: labels },
+    template: { metadata: { labels }, spec: { containers: [{ name: 'api', image: 'api:1' }] } },
+  },
+});
+
+test.serial(
+  'API Concepts, "Resource URIs" and discovery: /version, /api, /apis and group versions',
+  async (t) => {
+    const version = await config.makeApiClient(k8s.VersionApi).getCode();
+    t.is(version.major, '1');
+    const groups = await config.makeApiClient(k8s.ApisApi).getAPIVersions();
+    for (const name of [
+      'apps',
+      'batch',
+      'autoscaling',
+      'policy',
+      'networking.k8s.io',
+      'coordination.k8s.io',
+      'events.k8s.io',
+      'apiextensions.k8s.io',
+    ]) {
+      t.true(
+        groups.groups.some((group) => group.name === name),
+        name,
+      );
+    }
+    t.false(
+      groups.groups.some((group) => group.name === 'monitoring.coreos.com'),
+      'no ServiceMonitor API before its CRD',
+    );
+    const coreResources = await core.getAPIResources();
+    t.true(coreResources.resources.some((resource) => resource.name === 'secrets' && resource.namespaced));
+  },
+);
+
+test.serial(
+  'Object metadata ("Names and UIDs", "API conventions: Metadata"): uid, creationTimestamp, resourceVersion, generation',
+  async (t) => {
+    const created = await apps.createNamespacedDeployment({ namespace: 'default', body: deployment('meta') });
+    t.regex(created.metadata?.uid ?? '', /^[0-9a-f-]{36}$/);
+    t.truthy(created.metadata?.creationTimestamp);
+    t.is(created.metadata?.generation, 1);
+    const rv1 = Number(created.metadata?.resourceVersion);
+
+    const labelled = await apps.replaceNamespacedDeployment({
+      name: 'meta',
+      namespace: 'default',
+      body: { ...created, metadata: { ...created.metadata, labels: { app: 'meta', extra: 'yes' } } },
+    });
+    t.is(labelled.metadata?.generation, 1, 'a metadata change does not move generation');
+    t.true(Number(labelled.metadata?.resourceVersion) > rv1, 'resourceVersion increases with every write');
+
+    const respec = structuredClone(labelled);
+    (respec.spec as k8s.V1DeploymentSpec).template.spec?.containers.forEach((container) => {
+      container.image = 'api:2';
+    });
+    const changed = await apps.replaceNamespacedDeployment({
+      name: 'meta',
+      namespace: 'default',
+      body: respec,
+    });
+    t.is(changed.metadata?.generation, 2, 'a spec change does');
+  },
+);
+
+test.serial(
+  'API Concepts, "Resource versions" / optimistic concurrency: a stale resourceVersion is 409 Conflict',
+  async (t) => {
+    const created = await apps.createNamespacedDeployment({ namespace: 'default', body: deployment('occ') });
+    await apps.replaceNamespacedDeployment({
+      name: 'occ',
+      namespace: 'default',
+      body: { ...created, metadata: { ...created.metadata, labels: { app: 'occ', v: '2' } } },
+    });
+    t.is(
+      await codeOf(apps.replaceNamespacedDeployment({ name: 'occ', namespace: 'default', body: created })),
+      409,
+    );
+    t.is(
+      await codeOf(apps.createNamespacedDeployment({ namespace: 'default', body: deployment('occ') })),
+      409,
+      'AlreadyExists',
+    );
+    t.is(await codeOf(apps.readNamespacedDeployment({ name: 'missing', namespace: 'default' })), 404);
+    t.is(
+      await codeOf(apps.createNamespacedDeployment({ namespace: 'nowhere', body: deployment('x') })),
+      404,
+      'namespace must exist',
+    );
+  },
+);
+
+test.serial(
+  '"Labels and Selectors", "Field Selectors" and "Retrieving large results sets in chunks"',
+  async (t) => {
+    await core.createNamespace({ body: { metadata: { name: 'lists' } } });
+    for (const [name, tier] of [
+      ['a', 'web'],
+      ['b', 'web'],
+      ['c', 'db'],
+      ['d', 'web'],
+    ]) {
+      await core.createNamespacedConfigMap({
+        namespace: 'lists',
+        body: { metadata: { name: name as string, labels: { tier: tier as string } } },
+      });
+    }
+    const web = await core.listNamespacedConfigMap({ namespace: 'lists', labelSelector: 'tier=web' });
+    t.deepEqual(
+      web.items.map((item) => item.metadata?.name),
+      ['a', 'b', 'd'],
+    );
+    const notWeb = await core.listNamespacedConfigMap({
+      namespace: 'lists',
+      labelSelector: 'tier notin (web)',
+    });
+    t.deepEqual(
+      notWeb.items.map((item) => item.metadata?.name),
+      ['c'],
+    );
+    const byName = await core.listNamespacedConfigMap({
+      namespace: 'lists',
+      fieldSelector: 'metadata.name=b',
+    });
+    t.deepEqual(
+      byName.items.map((item) => item.metadata?.name),
+      ['b'],
+    );
+
+    const first = await core.listNamespacedConfigMap({ namespace: 'lists', limit: 3 });
+    t.deepEqual(
+      first.items.map((item) => item.metadata?.name),
+      ['a', 'b', 'c'],
+    );
+    t.is(first.metadata?.remainingItemCount, 1);
+    const second = await core.listNamespacedConfigMap({
+      namespace: 'lists',
+      limit: 3,
+      _continue: first.metadata?._continue,
+    });
+    t.deepEqual(
+      second.items.map((item) => item.metadata?.name),
+      ['d'],
+    );
+    t.is(second.metadata?._continue, undefined);
+    t.is(
+      await codeOf(core.listNamespacedConfigMap({ namespace: 'lists', labelSelector: 'tier in (web' })),
+      400,
+    );
+  },
+);
+
+test.serial(
+  '"Finalizers": an object with finalizers is marked for deletion and kept until they are gone',
+  async (t) => {
+    const created = await core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'finalized', finalizers: ['example.com/cleanup'] } },
+    });
+    await core.deleteNamespacedConfigMap({ name: 'finalized', namespace: 'default' });
+    const marked = await core.readNamespacedConfigMap({ name: 'finalized', namespace: 'default' });
+    t.truthy(marked.metadata?.deletionTimestamp);
+    t.is(marked.metadata?.uid, created.metadata?.uid);
+    await core.replaceNamespacedConfigMap({
+      name: 'finalized',
+      namespace: 'default',
+      body: { ...marked, metadata: { ...marked.metadata, finalizers: [] } },
+    });
+    t.is(await codeOf(core.readNamespacedConfigMap({ name: 'finalized', namespace: 'default' })), 404);
+  },
+);
+
+test.serial(
+  '"Subresources: status": the main endpoint ignores status, /status changes only status',
+  async (t) => {
+    const created = await apps.createNamespacedDeployment({
+      namespace: 'default',
+      body: { ...deployment('status'), status: { replicas: 9 } },
+    });
+    t.is(created.status, undefined, "status is not the creator's to set");
+    const withStatus = await apps.replaceNamespacedDeploymentStatus({
+      name: 'status',
+      namespace: 'default',
+      body: {
+        ...created,
+        metadata: { ...created.metadata, labels: { app: 'status', ignored: 'yes' } },
+        status: { replicas: 2, readyReplicas: 2 },
+      },
+    });
+    t.is(withStatus.status?.readyReplicas, 2);
+    t.is(withStatus.metadata?.labels?.ignored, undefined, '/status changes nothing but status');
+    t.is(withStatus.metadata?.generation, 1);
+    const main = await apps.replaceNamespacedDeployment({
+      name: 'status',
+      namespace: 'default',
+      body: { ...withStatus, status: { replicas: 0 } },
+    });
+    t.is(main.status?.readyReplicas, 2, 'the main endpoint keeps the stored status');
+  },
+);
+
+test.serial(
+  '"Efficient detection of changes": watch streams ADDED, MODIFIED and DELETED from a resourceVersion',
+  async (t) => {
+    await core.createNamespace({ body: { metadata: { name: 'watched' } } });
+    const list = await core.listNamespacedConfigMap({ namespace: 'watched' });
+    const events: string[] = [];
+    const controller = await new k8s.Watch(config).watch(
+      '/api/v1/namespaces/watched/configmaps',
+      { resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true },
+      (phase, object: k8s.V1ConfigMap) => {
+        if (phase !== 'BOOKMARK') events.push(`${phase} ${object.metadata?.name}`);
+      },
+      () => {},
+    );
+    const cm = await core.createNamespacedConfigMap({
+      namespace: 'watched',
+      body: { metadata: { name: 'w' } },
+    });
+    await core.replaceNamespacedConfigMap({
+      name: 'w',
+      namespace: 'watched',
+      body: { ...cm, data: { k: 'v' } },
+    });
+    await core.deleteNamespacedConfigMap({ name: 'w', namespace: 'watched' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    controller.abort();
+    t.deepEqual(events, ['ADDED w', 'MODIFIED w', 'DELETED w']);
+  },
+);
+
+test.serial(
+  '"Efficient detection of changes": a resourceVersion older than the history is 410 Gone, in the stream',
+  async (t) => {
+    for (let i = 0; i < 60; i++)
+      await core.createNamespacedConfigMap({
+        namespace: 'default',
+        body: { metadata: { name: `churn-${i}` } },
+      });
+    const errors: unknown[] = [];
+    const done = new Promise<void>((resolve) => {
+      new k8s.Watch(config).watch(
+        '/api/v1/namespaces/default/configmaps',
+        { resourceVersion: '1' },
+        (phase, object) => {
+          if (phase === 'ERROR') errors.push(object);
+        },
+        () => resolve(),
+      );
+    });
+    await done;
+    t.like(errors[0], { kind: 'Status', code: 410, reason: 'Expired' });
+  },
+);
+
+test.serial('makeInformer keeps a cache in step with the fake', async (t) => {
+  await core.createNamespace({ body: { metadata: { name: 'informed' } } });
+  const informer = k8s.makeInformer(config, '/api/v1/namespaces/informed/configmaps', () =>
+    core.listNamespacedConfigMap({ namespace: 'informed' }),
+  );
+  const added = new Promise<string>((resolve) =>
+    informer.on('add', (object) => resolve(object.metadata?.name ?? '')),
+  );
+  await informer.start();
+  await core.createNamespacedConfigMap({ namespace: 'informed', body: { metadata: { name: 'seen' } } });
+  t.is(await added, 'seen');
+  t.truthy(informer.get('seen', 'informed'));
+  await informer.stop();
+});
