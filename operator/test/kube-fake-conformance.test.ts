@@ -306,3 +306,191 @@ test.serial('makeInformer keeps a cache in step with the fake', async (t) => {
   t.truthy(informer.get('seen', 'informed'));
   await informer.stop();
 });
+
+const objects = () => k8s.KubernetesObjectApi.makeApiClient(config);
+
+/**
+ * CRDs go over plain HTTP: client-node's typed model renames JSON-schema keys (`default`,
+ * `x-kubernetes-*`) and drops them from a plain object, which says nothing about the server.
+ */
+async function createCrd(crd: object): Promise<unknown> {
+  const response = await fetch(`${fake.url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(crd),
+  });
+  if (response.status !== 201)
+    throw new Error(`CRD not created: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+test.serial(
+  '"Update API Objects in Place Using kubectl patch": merge, JSON and strategic merge patches',
+  async (t) => {
+    await apps.createNamespacedDeployment({ namespace: 'default', body: deployment('patched') });
+    const merged = await apps.patchNamespacedDeployment(
+      { name: 'patched', namespace: 'default', body: { metadata: { labels: { extra: 'yes' } } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    t.is(merged.metadata?.labels?.extra, 'yes');
+    const json = await apps.patchNamespacedDeployment({
+      name: 'patched',
+      namespace: 'default',
+      body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'api:3' }],
+    });
+    t.is(json.spec?.template.spec?.containers[0]?.image, 'api:3');
+    t.is(json.metadata?.generation, 2);
+    const strategic = await apps.patchNamespacedDeployment(
+      {
+        name: 'patched',
+        namespace: 'default',
+        body: { spec: { template: { spec: { containers: [{ name: 'sidecar', image: 'proxy:1' }] } } } },
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
+    );
+    t.deepEqual(
+      strategic.spec?.template.spec?.containers.map((container) => container.name),
+      ['api', 'sidecar'],
+      'merged by name',
+    );
+  },
+);
+
+test.serial(
+  '"Server-Side Apply": ownership in managedFields, conflicts, force, and removal of fields no longer applied',
+  async (t) => {
+    const configMap = (data: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'applied', namespace: 'default' },
+      data,
+    });
+    const applyAs = (manager: string, body: object, force = false) =>
+      objects().patch(body, undefined, undefined, manager, force, k8s.PatchStrategy.ServerSideApply);
+
+    const created = (await applyAs('operator', configMap({ a: '1', b: '2' }))) as k8s.V1ConfigMap;
+    t.deepEqual(created.data, { a: '1', b: '2' });
+    t.like(created.metadata?.managedFields?.[0], { manager: 'operator', operation: 'Apply' });
+    t.deepEqual(created.metadata?.managedFields?.[0]?.fieldsV1, { 'f:data': { 'f:a': {}, 'f:b': {} } });
+
+    const again = (await applyAs('operator', configMap({ a: '1', b: '2' }))) as k8s.V1ConfigMap;
+    t.is(
+      again.metadata?.resourceVersion,
+      created.metadata?.resourceVersion,
+      'an unchanged apply writes nothing',
+    );
+
+    t.is(
+      await codeOf(applyAs('someone-else', configMap({ a: 'other' }))),
+      409,
+      'a conflicting value without force',
+    );
+    const forced = (await applyAs('someone-else', configMap({ a: 'other' }), true)) as k8s.V1ConfigMap;
+    t.is(forced.data?.a, 'other');
+
+    const dropped = (await applyAs('operator', configMap({ c: '3' }))) as k8s.V1ConfigMap;
+    t.deepEqual(
+      dropped.data,
+      { a: 'other', c: '3' },
+      'b is gone: only the operator owned it; a now belongs to the other manager',
+    );
+  },
+);
+
+test.serial(
+  '"Extend the Kubernetes API with CustomResourceDefinitions": served at once, validated and defaulted',
+  async (t) => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const crd = parse(
+      readFileSync(new URL('../../charts/dist/skeletonapp-crd.yaml', import.meta.url), 'utf8'),
+    );
+    const created = (await createCrd(crd)) as k8s.V1CustomResourceDefinition;
+    t.true(
+      created.status?.conditions?.some(
+        (condition) => condition.type === 'Established' && condition.status === 'True',
+      ),
+    );
+    const custom = config.makeApiClient(k8s.CustomObjectsApi);
+    const group = 'platform.skeleton.dev';
+    const app = await custom.createNamespacedCustomObject({
+      group,
+      version: 'v1alpha1',
+      namespace: 'default',
+      plural: 'skeletonapps',
+      body: {
+        apiVersion: `${group}/v1alpha1`,
+        kind: 'SkeletonApp',
+        metadata: { name: 'accounts' },
+        spec: {
+          image: 'registry.example.com/skeleton-api:1.4.2',
+          database: { secretRef: { name: 'db' } },
+          unknownField: 1,
+        },
+      },
+    });
+    t.deepEqual(app.spec.replicas, { min: 2, max: 10 }, 'defaults from the CRD schema');
+    t.false('unknownField' in app.spec, 'unknown fields are pruned');
+    const refused = await codeOf(
+      custom.createNamespacedCustomObject({
+        group,
+        version: 'v1alpha1',
+        namespace: 'default',
+        plural: 'skeletonapps',
+        body: {
+          apiVersion: `${group}/v1alpha1`,
+          kind: 'SkeletonApp',
+          metadata: { name: 'bad' },
+          spec: { image: 'no-tag' },
+        },
+      }),
+    );
+    t.is(refused, 422);
+  },
+);
+
+test.serial('discovery: monitoring.coreos.com/v1 exists only once its CRD is created', async (t) => {
+  const apis = config.makeApiClient(k8s.ApisApi);
+  t.false((await apis.getAPIVersions()).groups.some((group) => group.name === 'monitoring.coreos.com'));
+  await createCrd({
+    metadata: { name: 'servicemonitors.monitoring.coreos.com' },
+    spec: {
+      group: 'monitoring.coreos.com',
+      scope: 'Namespaced',
+      names: { kind: 'ServiceMonitor', plural: 'servicemonitors', listKind: 'ServiceMonitorList' },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        },
+      ],
+    },
+  });
+  t.true((await apis.getAPIVersions()).groups.some((group) => group.name === 'monitoring.coreos.com'));
+  const custom = config.makeApiClient(k8s.CustomObjectsApi);
+  await custom.createNamespacedCustomObject({
+    group: 'monitoring.coreos.com',
+    version: 'v1',
+    namespace: 'default',
+    plural: 'servicemonitors',
+    body: {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'ServiceMonitor',
+      metadata: { name: 'api' },
+      spec: { endpoints: [] },
+    },
+  });
+  t.is(
+    (
+      await custom.listNamespacedCustomObject({
+        group: 'monitoring.coreos.com',
+        version: 'v1',
+        namespace: 'default',
+        plural: 'servicemonitors',
+      })
+    ).items.length,
+    1,
+  );
+});

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeApi, type Subresource } from './kube-api.js';
+import { KubeApi, type Subresource, type WriteOptions } from './kube-api.js';
 import { ObjectStore, ResourceVersionTooOld } from './object-store.js';
 import { groupVersion, ResourceRegistry, type ResourceType } from './resource-registry.js';
 import { parseRoute } from './routes.js';
@@ -30,10 +30,14 @@ export interface FakeApiServer {
 
 const VERSION = { major: '1', minor: '30', gitVersion: 'v1.30.0-kube-fake', platform: 'linux/amd64' };
 
-async function readJson(request: IncomingMessage): Promise<unknown> {
+async function readText(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readJson(request: IncomingMessage): Promise<unknown> {
+  const text = await readText(request);
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text);
@@ -89,6 +93,13 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     }
     const subresource = route.subresource as Subresource;
     const query = url.searchParams;
+    // As kube-apiserver: the manager is ?fieldManager=, else named after the client's user agent.
+    const writeOptions: WriteOptions = {
+      manager:
+        query.get('fieldManager') ?? (request.headers['user-agent'] ?? 'unknown').split('/')[0] ?? 'unknown',
+      subresource,
+      force: query.get('force') === 'true',
+    };
 
     if (route.name === undefined) {
       if (method === 'GET' && ['1', 'true'].includes(query.get('watch') ?? '')) {
@@ -97,7 +108,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       if (method === 'GET') return send(response, 200, listOf(resource, namespace, query));
       if (method === 'POST') {
         const body = (await readJson(request)) as KubeObject;
-        return send(response, 201, api.create(resource, namespace, body));
+        return send(response, 201, api.create(resource, namespace, body, writeOptions));
       }
       throw methodNotAllowed(resource.group, resource.plural, method);
     }
@@ -107,7 +118,19 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
         return send(response, 200, api.get(resource, namespace, name));
       case 'PUT': {
         const body = (await readJson(request)) as KubeObject;
-        return send(response, 200, api.update(resource, namespace, name, body, subresource));
+        return send(response, 200, api.update(resource, namespace, name, body, writeOptions));
+      }
+      case 'PATCH': {
+        const text = await readText(request);
+        const contentType = request.headers['content-type'] ?? '';
+        const isApply = contentType.startsWith('application/apply-patch');
+        // Server-side apply insists on an explicit manager.
+        const options = isApply
+          ? { ...writeOptions, manager: query.get('fieldManager') ?? '' }
+          : writeOptions;
+        const existed = isApply && api.store.get(resource, namespace, name) !== undefined;
+        const patched = api.patch(resource, namespace, name, contentType, text, options);
+        return send(response, isApply && !existed ? 201 : 200, patched);
       }
       case 'DELETE': {
         const deleted = api.delete(resource, namespace, name);

@@ -1,11 +1,46 @@
 import { randomUUID } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import { type CustomResourceProcessor, compileCustomResourceSchema } from './custom-resource-schema.js';
+import { deepEqual } from './field-sets.js';
 import { nextGeneration } from './generation.js';
 import type { ObjectStore } from './object-store.js';
+import {
+  type JsonPatchOperation,
+  jsonPatch,
+  mergePatch,
+  PatchError,
+  strategicMergePatch,
+} from './patches.js';
 import { groupVersion, type ResourceRegistry, type ResourceType } from './resource-registry.js';
-import { alreadyExists, badRequest, conflict, fieldRequired, invalid, notFound } from './status-errors.js';
+import { ApplyError, apply, recordUpdate } from './server-side-apply.js';
+import {
+  alreadyExists,
+  applyConflict,
+  badRequest,
+  conflict,
+  fieldRequired,
+  invalid,
+  notFound,
+  unsupportedMediaType,
+} from './status-errors.js';
 import type { KubeObject } from './types.js';
 
 export type Subresource = 'status' | undefined;
+
+export const PATCH_TYPES = {
+  json: 'application/json-patch+json',
+  merge: 'application/merge-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  apply: 'application/apply-patch+yaml',
+} as const;
+
+export interface WriteOptions {
+  /** `?fieldManager=`; who the changed fields are recorded for in managedFields. */
+  manager: string;
+  subresource?: Subresource;
+  /** `?force=true` on server-side apply. */
+  force?: boolean;
+}
 
 /** Fields only the server sets; a client's values for them are ignored. */
 const SERVER_OWNED_METADATA = [
@@ -16,11 +51,17 @@ const SERVER_OWNED_METADATA = [
   'deletionTimestamp',
 ] as const;
 
+const CRDS = { group: 'apiextensions.k8s.io', plural: 'customresourcedefinitions' };
+const isCrd = (resource: ResourceType) => resource.group === CRDS.group && resource.plural === CRDS.plural;
+
 /**
  * The verbs' rules, over the store: identity and timestamps on create, optimistic concurrency on
- * update, generation, the status subresource and finalizers. The HTTP layer only translates.
+ * update, generation, the status subresource, finalizers, patches and server-side apply with
+ * field ownership, and custom resources checked against their CRD. The HTTP layer only translates.
  */
 export class KubeApi {
+  private readonly processors = new Map<ResourceType, CustomResourceProcessor>();
+
   constructor(
     readonly registry: ResourceRegistry,
     readonly store: ObjectStore,
@@ -28,7 +69,12 @@ export class KubeApi {
   ) {
     const namespaces = registry.find('', 'v1', 'namespaces') as ResourceType;
     for (const name of ['default', 'kube-system']) {
-      this.create(namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+      this.create(
+        namespaces,
+        undefined,
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+        { manager: 'kube-fake' },
+      );
     }
   }
 
@@ -38,17 +84,188 @@ export class KubeApi {
     return object;
   }
 
-  create(resource: ResourceType, namespace: string | undefined, body: KubeObject): KubeObject {
+  list(
+    resource: ResourceType,
+    namespace: string | undefined,
+  ): { items: KubeObject[]; resourceVersion: string } {
+    return { items: this.store.list(resource, namespace), resourceVersion: this.store.resourceVersion };
+  }
+
+  create(
+    resource: ResourceType,
+    namespace: string | undefined,
+    body: KubeObject,
+    options: WriteOptions,
+  ): KubeObject {
+    const prepared = this.prepareCreate(resource, namespace, body);
+    const object = recordUpdate(undefined, prepared, {
+      manager: options.manager,
+      now: this.now(),
+      apiVersion: prepared.apiVersion,
+    });
+    return this.afterCreate(resource, this.store.put(resource, this.admit(resource, object), 'ADDED'));
+  }
+
+  /**
+   * A full replacement. A resourceVersion in the body must match the stored one (409 otherwise);
+   * without one the write is unconditional. Through the main endpoint status is kept as stored;
+   * through /status only status changes.
+   */
+  update(
+    resource: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    body: KubeObject,
+    options: WriteOptions,
+  ): KubeObject {
+    const current = this.get(resource, namespace, name);
+    const expected = body.metadata?.resourceVersion;
+    if (expected !== undefined && expected !== current.metadata.resourceVersion) {
+      throw conflict(resource.group, resource.plural, name);
+    }
+    const next = this.merged(resource, current, body, options.subresource);
+    return this.write(
+      resource,
+      current,
+      recordUpdate(current, next, {
+        manager: options.manager,
+        now: this.now(),
+        apiVersion: current.apiVersion,
+        subresource: options.subresource,
+      }),
+    );
+  }
+
+  /** "Update API Objects in Place Using kubectl patch" and "Server-Side Apply". */
+  patch(
+    resource: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    contentType: string,
+    text: string,
+    options: WriteOptions,
+  ): KubeObject {
+    const type = contentType.split(';')[0]?.trim();
+    if (type === PATCH_TYPES.apply) return this.serverSideApply(resource, namespace, name, text, options);
+    const current = this.get(resource, namespace, name);
+    const body = parseJson(text);
+    let patched: unknown;
+    try {
+      if (type === PATCH_TYPES.json) patched = jsonPatch(current, body as JsonPatchOperation[]);
+      else if (type === PATCH_TYPES.merge) patched = mergePatch(current, body);
+      else if (type === PATCH_TYPES.strategic && !resource.schema)
+        patched = strategicMergePatch(current, body, { kind: resource.kind });
+      else
+        throw unsupportedMediaType(
+          Object.values(PATCH_TYPES).filter((t) => !(resource.schema && t === PATCH_TYPES.strategic)),
+        );
+    } catch (error) {
+      if (error instanceof PatchError)
+        throw error.code === 'TestFailed'
+          ? invalid(resource.kind, name, [], resource.group)
+          : badRequest(error.message);
+      throw error;
+    }
+    const next = this.merged(resource, current, patched as KubeObject, options.subresource);
+    return this.write(
+      resource,
+      current,
+      recordUpdate(current, next, {
+        manager: options.manager,
+        now: this.now(),
+        apiVersion: current.apiVersion,
+        subresource: options.subresource,
+      }),
+    );
+  }
+
+  /**
+   * "Finalizers": an object with finalizers is only marked (deletionTimestamp) and stays until the
+   * last finalizer is removed; without, it goes at once.
+   */
+  delete(resource: ResourceType, namespace: string | undefined, name: string): KubeObject {
+    const current = this.get(resource, namespace, name);
+    if ((current.metadata.finalizers ?? []).length === 0) return this.remove(resource, current);
+    if (current.metadata.deletionTimestamp) return current;
+    return this.store.put(
+      resource,
+      {
+        ...current,
+        metadata: { ...current.metadata, deletionTimestamp: this.now(), deletionGracePeriodSeconds: 0 },
+      },
+      'MODIFIED',
+    );
+  }
+
+  private serverSideApply(
+    resource: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    text: string,
+    options: WriteOptions,
+  ): KubeObject {
+    if (!options.manager)
+      throw badRequest(
+        'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch',
+      );
+    let applied: KubeObject;
+    try {
+      applied = parseYaml(text) as KubeObject;
+    } catch {
+      throw badRequest('the apply configuration is not valid YAML or JSON');
+    }
+    if (!applied || typeof applied !== 'object' || !applied.metadata)
+      throw badRequest('the apply configuration needs apiVersion, kind and metadata');
+    if (applied.metadata.name !== undefined && applied.metadata.name !== name) {
+      throw badRequest('the name of the object does not match the name on the URL');
+    }
+    const current = this.store.get(resource, namespace, name);
+    const now = this.now();
+    let result: ReturnType<typeof apply>;
+    try {
+      result = apply(
+        current,
+        { ...applied, metadata: { ...applied.metadata, name } },
+        {
+          manager: options.manager,
+          force: options.force ?? false,
+          now,
+          apiVersion: groupVersion(resource),
+          subresource: options.subresource,
+        },
+      );
+    } catch (error) {
+      if (error instanceof ApplyError)
+        throw error.reason === 'NotFound'
+          ? notFound(resource.group, resource.plural, name)
+          : badRequest(error.message);
+      throw error;
+    }
+    if ('conflicts' in result) throw applyConflict(result.conflicts);
+    if (!current) {
+      // Apply creates: the create rules (identity, namespace, no status) still hold, and the
+      // ownership apply computed is kept as it is.
+      const prepared = this.prepareCreate(resource, namespace, result.object);
+      prepared.metadata.managedFields = result.object.metadata.managedFields;
+      return this.afterCreate(resource, this.store.put(resource, this.admit(resource, prepared), 'ADDED'));
+    }
+    const next = this.merged(resource, current, result.object, options.subresource);
+    next.metadata.managedFields = result.object.metadata.managedFields;
+    return this.write(resource, current, next);
+  }
+
+  private prepareCreate(resource: ResourceType, namespace: string | undefined, body: KubeObject): KubeObject {
     const metadata = { ...body.metadata };
     if (!metadata.name && metadata.generateName)
       metadata.name = `${metadata.generateName}${randomUUID().slice(0, 5)}`;
-    if (!metadata.name)
+    if (!metadata.name) {
       throw invalid(
         resource.kind,
         '',
         [fieldRequired('metadata.name', 'name or generateName is required')],
         resource.group,
       );
+    }
     if (resource.namespaced) {
       if (metadata.namespace !== undefined && namespace !== undefined && metadata.namespace !== namespace) {
         throw badRequest(
@@ -57,7 +274,9 @@ export class KubeApi {
       }
       metadata.namespace = namespace ?? metadata.namespace;
       if (!metadata.namespace) throw badRequest('the server could not find the requested namespace');
-      this.requireNamespace(metadata.namespace);
+      const namespaces = this.registry.find('', 'v1', 'namespaces') as ResourceType;
+      if (!this.store.get(namespaces, undefined, metadata.namespace))
+        throw notFound('', 'namespaces', metadata.namespace);
     } else {
       delete metadata.namespace;
     }
@@ -73,95 +292,110 @@ export class KubeApi {
     };
     // With a status subresource, status is the controllers' to write, never the creator's.
     if (resource.statusSubresource) delete object.status;
-    return this.store.put(resource, object, 'ADDED');
+    return object;
   }
 
-  /**
-   * A full replacement. A resourceVersion in the body must match the stored one (409 otherwise);
-   * without one the write is unconditional. Through the main endpoint status is kept as stored;
-   * through /status only status changes.
-   */
-  update(
+  /** The stored object with the request's changes, as the endpoint allows them. */
+  private merged(
     resource: ResourceType,
-    namespace: string | undefined,
-    name: string,
+    current: KubeObject,
     body: KubeObject,
     subresource: Subresource,
   ): KubeObject {
-    const current = this.get(resource, namespace, name);
-    const expected = body.metadata?.resourceVersion;
-    if (expected !== undefined && expected !== current.metadata.resourceVersion) {
-      throw conflict(resource.group, resource.plural, name);
-    }
-    let next: KubeObject;
-    if (subresource === 'status') {
-      next = { ...current, status: body.status };
-    } else {
-      const {
-        uid,
-        creationTimestamp,
-        generation,
-        resourceVersion,
-        deletionTimestamp,
-        name: storedName,
-        namespace: storedNamespace,
-      } = current.metadata;
-      const metadata = {
-        ...body.metadata,
-        uid,
-        creationTimestamp,
-        generation,
-        resourceVersion,
-        deletionTimestamp,
-        name: storedName,
-        namespace: storedNamespace,
-      };
-      if (deletionTimestamp === undefined) delete metadata.deletionTimestamp;
-      next = { ...body, apiVersion: current.apiVersion, kind: current.kind, metadata };
-      if (resource.statusSubresource) next.status = current.status;
-      if (next.status === undefined) delete next.status;
-    }
+    if (subresource === 'status') return { ...current, status: body.status };
+    const { uid, creationTimestamp, generation, resourceVersion, deletionTimestamp, name, namespace } =
+      current.metadata;
+    const metadata = {
+      ...body.metadata,
+      uid,
+      creationTimestamp,
+      generation,
+      resourceVersion,
+      name,
+      namespace,
+    };
+    if (deletionTimestamp !== undefined) metadata.deletionTimestamp = deletionTimestamp;
+    if (namespace === undefined) delete metadata.namespace;
+    const next: KubeObject = { ...body, apiVersion: current.apiVersion, kind: current.kind, metadata };
+    if (resource.statusSubresource) next.status = current.status;
+    if (next.status === undefined) delete next.status;
+    return next;
+  }
+
+  private write(resource: ResourceType, current: KubeObject, candidate: KubeObject): KubeObject {
+    const next = this.admit(resource, candidate);
     next.metadata.generation = nextGeneration(current, next);
-    if (JSON.stringify(next) === JSON.stringify(current)) return current;
+    // A write that changes nothing is no write: no new resourceVersion, no event.
+    if (deepEqual(next, current)) return current;
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
-      return this.store.remove(resource, next);
+      return this.remove(resource, next);
     }
     return this.store.put(resource, next, 'MODIFIED');
   }
 
-  /**
-   * "Finalizers": an object with finalizers is only marked (deletionTimestamp) and stays until the
-   * last finalizer is removed; without, it goes at once.
-   */
-  delete(resource: ResourceType, namespace: string | undefined, name: string): KubeObject {
-    const current = this.get(resource, namespace, name);
-    if ((current.metadata.finalizers ?? []).length === 0) return this.store.remove(resource, current);
-    if (current.metadata.deletionTimestamp) return current;
+  /** "Extend the Kubernetes API with CustomResourceDefinitions": prune, default, validate. */
+  private admit(resource: ResourceType, object: KubeObject): KubeObject {
+    if (!resource.schema) return object;
+    let processor = this.processors.get(resource);
+    if (!processor) {
+      processor = compileCustomResourceSchema(
+        resource.schema as Parameters<typeof compileCustomResourceSchema>[0],
+      );
+      this.processors.set(resource, processor);
+    }
+    const result = processor(object);
+    if ('error' in result) throw result.error;
+    return result.object;
+  }
+
+  /** A new CRD starts serving its kind at once and reports itself Established. */
+  private afterCreate(resource: ResourceType, stored: KubeObject): KubeObject {
+    if (!isCrd(resource)) return stored;
+    this.registry.addCustomResource(stored as never);
+    const now = this.now();
+    const condition = (type: string, reason: string) => ({
+      type,
+      status: 'True',
+      reason,
+      message: '',
+      lastTransitionTime: now,
+    });
     return this.store.put(
       resource,
       {
-        ...current,
-        metadata: { ...current.metadata, deletionTimestamp: this.now(), deletionGracePeriodSeconds: 0 },
+        ...stored,
+        status: {
+          conditions: [
+            condition('NamesAccepted', 'NoConflicts'),
+            condition('Established', 'InitialNamesAccepted'),
+          ],
+        },
       },
       'MODIFIED',
     );
   }
 
-  list(
-    resource: ResourceType,
-    namespace: string | undefined,
-  ): { items: KubeObject[]; resourceVersion: string } {
-    return { items: this.store.list(resource, namespace), resourceVersion: this.store.resourceVersion };
-  }
-
-  private requireNamespace(name: string): void {
-    const namespaces = this.registry.find('', 'v1', 'namespaces') as ResourceType;
-    if (!this.store.get(namespaces, undefined, name)) throw notFound('', 'namespaces', name);
+  private remove(resource: ResourceType, object: KubeObject): KubeObject {
+    if (isCrd(resource)) {
+      for (const served of this.registry.customResourceTypes(object as never)) {
+        for (const item of this.store.list(served)) this.store.remove(served, item);
+      }
+      this.registry.removeCustomResource(object as never);
+    }
+    return this.store.remove(resource, object);
   }
 
   private now(): string {
     return this.clock()
       .toISOString()
       .replace(/\.\d{3}Z$/, 'Z');
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badRequest('the request body is not valid JSON');
   }
 }

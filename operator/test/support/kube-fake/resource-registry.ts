@@ -126,6 +126,14 @@ export class ResourceRegistry {
     return added;
   }
 
+  /** The kinds a CRD currently serves. */
+  customResourceTypes(crd: CrdObject): ResourceType[] {
+    const { group, names } = crd.spec;
+    return this.types.filter(
+      (t) => t.group === group && t.plural === names.plural && !BUILT_IN_TYPES.includes(t),
+    );
+  }
+
   removeCustomResource(crd: CrdObject): void {
     const { group, names } = crd.spec;
     for (let i = this.types.length - 1; i >= 0; i--) {
