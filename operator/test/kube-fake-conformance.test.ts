@@ -494,3 +494,65 @@ test.serial('discovery: monitoring.coreos.com/v1 exists only once its CRD is cre
     1,
   );
 });
+
+test.serial(
+  '"Garbage Collection": dependents go with their owner (Background), before it (Foreground), or stay (Orphan)',
+  async (t) => {
+    await core.createNamespace({ body: { metadata: { name: 'gc' } } });
+    const owner = async (name: string) =>
+      core.createNamespacedConfigMap({ namespace: 'gc', body: { metadata: { name } } });
+    const dependent = async (name: string, of: k8s.V1ConfigMap, finalizers?: string[]) =>
+      core.createNamespacedSecret({
+        namespace: 'gc',
+        body: {
+          metadata: {
+            name,
+            finalizers,
+            ownerReferences: [
+              {
+                apiVersion: 'v1',
+                kind: 'ConfigMap',
+                name: of.metadata?.name as string,
+                uid: of.metadata?.uid as string,
+                blockOwnerDeletion: true,
+              },
+            ],
+          },
+        },
+      });
+    const exists = async (read: Promise<unknown>) => (await codeOf(read)) === 'ok';
+    const secret = (name: string) => core.readNamespacedSecret({ name, namespace: 'gc' });
+    const configMap = (name: string) => core.readNamespacedConfigMap({ name, namespace: 'gc' });
+
+    const background = await owner('background');
+    await dependent('bg-child', background);
+    await core.deleteNamespacedConfigMap({ name: 'background', namespace: 'gc' });
+    t.false(await exists(configMap('background')));
+    t.false(await exists(secret('bg-child')), 'background: the dependent is collected');
+
+    const foreground = await owner('foreground');
+    await dependent('fg-child', foreground, ['example.com/hold']);
+    await core.deleteNamespacedConfigMap({
+      name: 'foreground',
+      namespace: 'gc',
+      propagationPolicy: 'Foreground',
+    });
+    const waiting = await configMap('foreground');
+    t.deepEqual(waiting.metadata?.finalizers, ['foregroundDeletion'], 'the owner waits for its dependents');
+    const held = await secret('fg-child');
+    t.truthy(held.metadata?.deletionTimestamp);
+    await core.replaceNamespacedSecret({
+      name: 'fg-child',
+      namespace: 'gc',
+      body: { ...held, metadata: { ...held.metadata, finalizers: [] } },
+    });
+    t.false(await exists(secret('fg-child')));
+    t.false(await exists(configMap('foreground')), 'and goes once they are gone');
+
+    const orphaning = await owner('orphaning');
+    await dependent('orphan', orphaning);
+    await core.deleteNamespacedConfigMap({ name: 'orphaning', namespace: 'gc', propagationPolicy: 'Orphan' });
+    const orphan = await secret('orphan');
+    t.deepEqual(orphan.metadata?.ownerReferences ?? [], [], 'orphan: the dependent stays, released');
+  },
+);

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeApi, type Subresource, type WriteOptions } from './kube-api.js';
+import { KubeApi, type PropagationPolicy, type Subresource, type WriteOptions } from './kube-api.js';
 import { ObjectStore, ResourceVersionTooOld } from './object-store.js';
 import { groupVersion, ResourceRegistry, type ResourceType } from './resource-registry.js';
 import { parseRoute } from './routes.js';
@@ -133,7 +133,13 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
         return send(response, isApply && !existed ? 201 : 200, patched);
       }
       case 'DELETE': {
-        const deleted = api.delete(resource, namespace, name);
+        const body = (await readJson(request)) as { propagationPolicy?: PropagationPolicy } | undefined;
+        const policy = (query.get('propagationPolicy') ??
+          body?.propagationPolicy ??
+          'Background') as PropagationPolicy;
+        if (!['Background', 'Foreground', 'Orphan'].includes(policy))
+          throw badRequest(`unsupported propagationPolicy ${policy}`);
+        const deleted = api.delete(resource, namespace, name, policy);
         return send(response, 200, deleted);
       }
       default:

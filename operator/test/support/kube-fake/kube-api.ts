@@ -26,6 +26,9 @@ import {
 import type { KubeObject } from './types.js';
 
 export type Subresource = 'status' | undefined;
+export type PropagationPolicy = 'Background' | 'Foreground' | 'Orphan';
+
+const FOREGROUND = 'foregroundDeletion';
 
 export const PATCH_TYPES = {
   json: 'application/json-patch+json',
@@ -181,20 +184,44 @@ export class KubeApi {
 
   /**
    * "Finalizers": an object with finalizers is only marked (deletionTimestamp) and stays until the
-   * last finalizer is removed; without, it goes at once.
+   * last finalizer is removed; without, it goes at once. "Garbage Collection": Background (the
+   * default) deletes the owner, then its dependents; Foreground keeps the owner, marked with the
+   * foregroundDeletion finalizer, until its dependents are gone; Orphan releases them.
    */
-  delete(resource: ResourceType, namespace: string | undefined, name: string): KubeObject {
+  delete(
+    resource: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    propagation: PropagationPolicy = 'Background',
+  ): KubeObject {
     const current = this.get(resource, namespace, name);
-    if ((current.metadata.finalizers ?? []).length === 0) return this.remove(resource, current);
-    if (current.metadata.deletionTimestamp) return current;
-    return this.store.put(
+    if (propagation === 'Orphan') this.orphanDependents(current);
+    const finalizers = [...(current.metadata.finalizers ?? [])];
+    if (
+      propagation === 'Foreground' &&
+      this.dependentsOf(current).length > 0 &&
+      !finalizers.includes(FOREGROUND)
+    ) {
+      finalizers.push(FOREGROUND);
+    }
+    if (finalizers.length === 0) return this.remove(resource, current);
+    const unchanged = finalizers.length === (current.metadata.finalizers ?? []).length;
+    if (current.metadata.deletionTimestamp && unchanged) return current;
+    const marked = this.store.put(
       resource,
       {
         ...current,
-        metadata: { ...current.metadata, deletionTimestamp: this.now(), deletionGracePeriodSeconds: 0 },
+        metadata: {
+          ...current.metadata,
+          finalizers,
+          deletionTimestamp: current.metadata.deletionTimestamp ?? this.now(),
+          deletionGracePeriodSeconds: 0,
+        },
       },
       'MODIFIED',
     );
+    if (finalizers.includes(FOREGROUND)) this.collectForeground(resource, marked);
+    return marked;
   }
 
   private serverSideApply(
@@ -375,7 +402,72 @@ export class KubeApi {
     );
   }
 
+  /** Every stored object that names `owner` (by uid) among its ownerReferences. */
+  private dependentsOf(owner: KubeObject): Array<{ resource: ResourceType; object: KubeObject }> {
+    const uid = owner.metadata.uid;
+    return this.everything().filter(({ object }) =>
+      (object.metadata.ownerReferences ?? []).some((reference) => reference.uid === uid),
+    );
+  }
+
+  private everything(): Array<{ resource: ResourceType; object: KubeObject }> {
+    return this.registry
+      .all()
+      .flatMap((resource) => this.store.list(resource).map((object) => ({ resource, object })));
+  }
+
+  private orphanDependents(owner: KubeObject): void {
+    for (const { resource, object } of this.dependentsOf(owner)) {
+      const ownerReferences = (object.metadata.ownerReferences ?? []).filter(
+        (reference) => reference.uid !== owner.metadata.uid,
+      );
+      this.store.put(resource, { ...object, metadata: { ...object.metadata, ownerReferences } }, 'MODIFIED');
+    }
+  }
+
+  /** Deletes the dependents first; the owner goes once none is left. */
+  private collectForeground(resource: ResourceType, owner: KubeObject): void {
+    for (const dependent of this.dependentsOf(owner)) {
+      const { name, namespace } = dependent.object.metadata;
+      if (this.store.get(dependent.resource, namespace, name as string)) {
+        this.delete(dependent.resource, namespace, name as string, 'Foreground');
+      }
+    }
+    const current = this.store.get(resource, owner.metadata.namespace, owner.metadata.name as string);
+    if (current && this.dependentsOf(current).length === 0) {
+      const finalizers = (current.metadata.finalizers ?? []).filter((finalizer) => finalizer !== FOREGROUND);
+      this.write(resource, current, { ...current, metadata: { ...current.metadata, finalizers } });
+    }
+  }
+
   private remove(resource: ResourceType, object: KubeObject): KubeObject {
+    const removed = this.removeOne(resource, object);
+    // Background collection: a dependent none of whose owners exists any more is deleted in turn.
+    const existing = new Set(this.everything().map(({ object: other }) => other.metadata.uid));
+    for (const dependent of this.dependentsOf(object)) {
+      const owners = dependent.object.metadata.ownerReferences ?? [];
+      const { name, namespace } = dependent.object.metadata;
+      if (
+        owners.every((reference) => !existing.has(reference.uid)) &&
+        this.store.get(dependent.resource, namespace, name as string)
+      ) {
+        this.delete(dependent.resource, namespace, name as string);
+      }
+    }
+    // A foreground deletion waiting on this object may now complete.
+    const ownerUids = new Set((object.metadata.ownerReferences ?? []).map((reference) => reference.uid));
+    for (const owner of this.everything()) {
+      if (
+        ownerUids.has(owner.object.metadata.uid as string) &&
+        (owner.object.metadata.finalizers ?? []).includes(FOREGROUND)
+      ) {
+        this.collectForeground(owner.resource, owner.object);
+      }
+    }
+    return removed;
+  }
+
+  private removeOne(resource: ResourceType, object: KubeObject): KubeObject {
     if (isCrd(resource)) {
       for (const served of this.registry.customResourceTypes(object as never)) {
         for (const item of this.store.list(served)) this.store.remove(served, item);

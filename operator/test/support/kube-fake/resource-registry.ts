@@ -101,6 +101,10 @@ export class ResourceRegistry {
     return this.types.find((t) => t.group === group && t.version === version && t.plural === plural);
   }
 
+  all(): readonly ResourceType[] {
+    return this.types;
+  }
+
   byKind(apiVersion: string, kind: string): ResourceType | undefined {
     return this.types.find((t) => groupVersion(t) === apiVersion && t.kind === kind);
   }
