@@ -372,3 +372,34 @@ test('stop() cancels pending timers: nothing is written afterwards', async (t) =
   t.is(api.get(jobs, 'default', 'once').status, undefined);
   t.is(api.get(deployments, 'default', 'late').status, undefined);
 });
+
+test('the fake server runs the controllers when asked, and stops them on close', async (t) => {
+  const { startFakeApiServer } = await import('./support/kube-fake/fake-api-server.js');
+  const fake = await startFakeApiServer({
+    controllers: { deployment: { readyAfterMs: 0 }, job: false, hpa: false },
+  });
+  const deployments = fake.api.registry.find('apps', 'v1', 'deployments');
+  if (!deployments) throw new Error('deployments are not served');
+  fake.api.create(
+    deployments,
+    'default',
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'served' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'served' } },
+        template: { metadata: { labels: { app: 'served' } } },
+      },
+    },
+    { manager: 'test' },
+  );
+  let status: { availableReplicas?: number } | undefined;
+  for (let attempt = 0; attempt < 50 && status?.availableReplicas !== 2; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    status = fake.api.get(deployments, 'default', 'served').status as typeof status;
+  }
+  t.is(status?.availableReplicas, 2);
+  await fake.close();
+});

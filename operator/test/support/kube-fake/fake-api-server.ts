@@ -1,9 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type SimulatedControllerOptions, startSimulatedControllers } from './controllers.js';
+import { Faults, type Verb } from './faults.js';
 import { KubeApi, type PropagationPolicy, type Subresource, type WriteOptions } from './kube-api.js';
 import { ObjectStore, ResourceVersionTooOld } from './object-store.js';
+import { openApiV3Document, openApiV3Index } from './openapi.js';
 import { groupVersion, ResourceRegistry, type ResourceType } from './resource-registry.js';
-import { parseRoute } from './routes.js';
+import { parseRoute, type Route } from './routes.js';
 import { paginate, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import {
   badRequest,
@@ -20,11 +23,20 @@ export interface FakeApiServerOptions {
   historySize?: number;
   /** How often an open watch that asked for bookmarks gets one. */
   bookmarkIntervalMs?: number;
+  /** Port on 127.0.0.1; 0 (the default) picks a free one. */
+  port?: number;
+  /**
+   * The cluster's own controllers, simulated (Deployment, Job, HPA status). Off unless given: a
+   * test that proves an operator waits for a rollout decides when and how it completes.
+   */
+  controllers?: SimulatedControllerOptions;
 }
 
 export interface FakeApiServer {
   url: string;
   api: KubeApi;
+  /** Fault injection and request counting. */
+  faults: Faults;
   close(): Promise<void>;
 }
 
@@ -47,8 +59,121 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
 }
 
 function send(response: ServerResponse, code: number, body: unknown): void {
-  response.writeHead(code, { 'Content-Type': 'application/json' });
+  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+  // As kube-apiserver: a Status carrying retryAfterSeconds is answered with a Retry-After header too.
+  const retryAfter = (body as Status | undefined)?.details?.retryAfterSeconds;
+  if ((body as Status | undefined)?.kind === 'Status' && retryAfter !== undefined)
+    headers['Retry-After'] = String(retryAfter);
+  response.writeHead(code, headers);
   response.end(JSON.stringify(body));
+}
+
+/** k8s.io/apiserver RequestInfo's verb for a request. */
+function verbOf(method: string, route: Route, query: URLSearchParams): Verb {
+  if (route.kind !== 'resource') return method.toLowerCase() as Verb;
+  const collection = route.name === undefined;
+  switch (method) {
+    case 'GET':
+      if (['1', 'true'].includes(query.get('watch') ?? '')) return 'watch';
+      return collection ? 'list' : 'get';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return collection ? 'deletecollection' : 'delete';
+    default:
+      return method.toLowerCase() as Verb;
+  }
+}
+
+/** Whether the client asked for a meta.k8s.io/v1 Table ("API Concepts: Receiving resources as Tables"). */
+const wantsTable = (request: IncomingMessage) =>
+  (request.headers.accept ?? '')
+    .split(',')
+    .some(
+      (type) =>
+        /;\s*as=Table/.test(type) && /;\s*g=meta\.k8s\.io/.test(type) && /;\s*v=v1(;|$|\s)/.test(type),
+    );
+
+/** k8s.io/apimachinery/pkg/util/duration.HumanDuration, as kubectl's AGE column prints it. */
+export function humanDuration(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < -1) return '<invalid>';
+  if (seconds < 0) return '0s';
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`;
+  if (minutes < 180) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
+  if (hours < 48) return `${hours}h`;
+  if (hours < 192)
+    return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
+  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
+  const years = Math.floor(hours / 24 / 365);
+  if (years < 8) {
+    const days = Math.floor(hours / 24) % 365;
+    return days === 0 ? `${years}y` : `${years}y${days}d`;
+  }
+  return `${years}y`;
+}
+
+const TABLE_COLUMNS = [
+  {
+    name: 'Name',
+    type: 'string',
+    format: 'name',
+    description: 'Name must be unique within a namespace.',
+    priority: 0,
+  },
+  {
+    name: 'Age',
+    type: 'string',
+    format: '',
+    description:
+      'CreationTimestamp is a timestamp representing the server time when this object was created.',
+    priority: 0,
+  },
+];
+
+/**
+ * A minimal meta.k8s.io/v1 Table (the default table convertor's columns, NAME and AGE), each row
+ * embedding the object as ?includeObject= asks: Metadata (the default), Object or None.
+ */
+function tableOf(objects: KubeObject[], resourceVersion: string | undefined, includeObject: string | null) {
+  return {
+    kind: 'Table',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: resourceVersion === undefined ? {} : { resourceVersion },
+    columnDefinitions: TABLE_COLUMNS,
+    rows: objects.map((object) => {
+      const created = Date.parse(String(object.metadata.creationTimestamp ?? ''));
+      const row: { cells: unknown[]; object?: unknown } = {
+        cells: [
+          object.metadata.name,
+          Number.isNaN(created) ? '<unknown>' : humanDuration(Date.now() - created),
+        ],
+      };
+      if (includeObject === 'Object') row.object = object;
+      else if (includeObject !== 'None')
+        row.object = {
+          kind: 'PartialObjectMetadata',
+          apiVersion: 'meta.k8s.io/v1',
+          metadata: object.metadata,
+        };
+      return row;
+    }),
+  };
+}
+
+interface WatchStream {
+  drop(): void;
+  stall(): void;
+  resume(): void;
+  expire(): void;
 }
 
 /**
@@ -59,12 +184,44 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   const registry = new ResourceRegistry();
   const store = new ObjectStore(options.historySize);
   const api = new KubeApi(registry, store);
-  const watches = new Set<ServerResponse>();
+  const watches = new Map<ServerResponse, WatchStream>();
+  const faults = new Faults({
+    drop: () => {
+      for (const stream of [...watches.values()]) stream.drop();
+    },
+    stall: () => {
+      for (const stream of watches.values()) stream.stall();
+    },
+    resume: () => {
+      for (const stream of watches.values()) stream.resume();
+    },
+    expire: () => {
+      for (const stream of [...watches.values()]) stream.expire();
+    },
+    compact: () => store.compact(),
+  });
 
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://kube-fake');
     const route = parseRoute(url.pathname);
     const method = request.method ?? 'GET';
+    const injected = await faults.intercept(
+      verbOf(method, route, url.searchParams),
+      url.pathname,
+      route.kind === 'resource'
+        ? { group: route.group, resource: route.plural, name: route.name }
+        : undefined,
+    );
+    if (injected) throw injected;
+    if (url.pathname === '/openapi/v3' && method === 'GET')
+      return send(response, 200, openApiV3Index(registry));
+    if (url.pathname.startsWith('/openapi/v3/') && method === 'GET') {
+      const document = openApiV3Document(registry, url.pathname.slice('/openapi/v3/'.length));
+      if (!document) throw notFound('', 'paths', url.pathname);
+      return send(response, 200, document);
+    }
+    const table = wantsTable(request);
+    const includeObject = url.searchParams.get('includeObject');
     switch (route.kind) {
       case 'version':
         return send(response, 200, VERSION);
@@ -103,9 +260,14 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
 
     if (route.name === undefined) {
       if (method === 'GET' && ['1', 'true'].includes(query.get('watch') ?? '')) {
-        return watch(resource, namespace, query, response);
+        return watch(resource, namespace, query, response, table ? (includeObject ?? 'Metadata') : undefined);
       }
-      if (method === 'GET') return send(response, 200, listOf(resource, namespace, query));
+      if (method === 'GET') {
+        const list = listOf(resource, namespace, query);
+        if (!table) return send(response, 200, list);
+        const converted = tableOf(list.items, list.metadata.resourceVersion, includeObject);
+        return send(response, 200, { ...converted, metadata: list.metadata });
+      }
       if (method === 'POST') {
         const body = (await readJson(request)) as KubeObject;
         return send(response, 201, api.create(resource, namespace, body, writeOptions));
@@ -114,8 +276,11 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     }
     const name = route.name;
     switch (method) {
-      case 'GET':
-        return send(response, 200, api.get(resource, namespace, name));
+      case 'GET': {
+        const object = api.get(resource, namespace, name);
+        if (!table) return send(response, 200, object);
+        return send(response, 200, tableOf([object], object.metadata.resourceVersion, includeObject));
+      }
       case 'PUT': {
         const body = (await readJson(request)) as KubeObject;
         return send(response, 200, api.update(resource, namespace, name, body, writeOptions));
@@ -188,6 +353,8 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     namespace: string | undefined,
     query: URLSearchParams,
     response: ServerResponse,
+    /** When set, each event's object is a Table of that one object (?includeObject=). */
+    tableObjects?: string,
   ) => {
     const labels = query.get('labelSelector')
       ? parseLabelSelector(query.get('labelSelector') as string)
@@ -201,8 +368,37 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     // Like kube-apiserver, answer at once: clients wait for the headers before they consider the
     // watch established, and a quiet resource may not produce an event for a long time.
     response.flushHeaders();
-    watches.add(response);
-    const write = (type: string, object: unknown) => response.write(`${JSON.stringify({ type, object })}\n`);
+    let stalled = false;
+    const buffered: string[] = [];
+    const write = (type: string, object: unknown) => {
+      const converted =
+        tableObjects !== undefined && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')
+          ? tableOf([object as KubeObject], (object as KubeObject).metadata.resourceVersion, tableObjects)
+          : object;
+      const line = `${JSON.stringify({ type, object: converted })}\n`;
+      if (stalled) buffered.push(line);
+      else response.write(line);
+    };
+    watches.set(response, {
+      drop: () => {
+        watches.delete(response);
+        response.destroy();
+      },
+      stall: () => {
+        stalled = true;
+      },
+      resume: () => {
+        stalled = false;
+        for (const line of buffered.splice(0)) response.write(line);
+      },
+      expire: () => {
+        watches.delete(response);
+        buffered.length = 0;
+        stalled = false;
+        write('ERROR', gone('The resourceVersion for the provided watch is too old.').status);
+        response.end();
+      },
+    });
     const requested = query.get('resourceVersion');
     let from = Number(store.resourceVersion);
     if (requested === null || requested === '' || requested === '0') {
@@ -227,6 +423,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       timers.push(
         setInterval(
           () =>
+            !stalled &&
             write('BOOKMARK', {
               apiVersion: groupVersion(resource),
               kind: resource.kind,
@@ -253,13 +450,19 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       else response.end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
+  const controllers = options.controllers ? startSimulatedControllers(api, options.controllers) : undefined;
   return {
     url: `http://127.0.0.1:${port}`,
     api,
+    faults,
     async close() {
-      for (const response of watches) response.end();
+      controllers?.stop();
+      for (const response of watches.keys()) response.end();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
