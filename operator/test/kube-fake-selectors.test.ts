@@ -212,7 +212,7 @@ test('paginate: continue token round-trips and is opaque base64', (t) => {
   t.deepEqual(decodeContinue(token), { start: 'ns/b\u0000', resourceVersion: '42' });
 });
 
-test('paginate: malformed token → 410 Expired', (t) => {
+test('paginate: malformed token → 400 BadRequest, as kube-apiserver answers', (t) => {
   for (const bad of [
     '%%%',
     'bm90IGpzb24',
@@ -221,8 +221,8 @@ test('paginate: malformed token → 410 Expired', (t) => {
     const err = t.throws(() => paginate(items, 2, bad, { resourceVersion: '100' }), {
       instanceOf: StatusError,
     });
-    t.is(err?.status.code, 410);
-    t.is(err?.status.reason, 'Expired');
+    t.is(err?.status.code, 400);
+    t.is(err?.status.reason, 'BadRequest');
   }
 });
 

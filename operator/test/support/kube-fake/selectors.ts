@@ -1,7 +1,7 @@
 /**
  * Label selectors, field selectors and list pagination as kube-apiserver implements them. Pure: no I/O.
  */
-import { failure, gone, StatusError } from './status-errors.js';
+import { badRequest, failure, gone, StatusError } from './status-errors.js';
 import type { KubeObject } from './types.js';
 
 /** A selector that does not parse or is not supported; the server answers 400 BadRequest with `status`. */
@@ -397,14 +397,17 @@ export function encodeContinue(lastKey: string, resourceVersion: string): string
 export const CONTINUE_EXPIRED_MESSAGE =
   'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.';
 
-/** Decodes a continue token; throws a 410 Expired StatusError when it is malformed. */
+/**
+ * Decodes a continue token; a malformed one is a 400 BadRequest ("invalid continue token"), as
+ * kube-apiserver answers; only a well-formed token older than the compaction horizon is 410.
+ */
 export function decodeContinue(token: string): { start: string; resourceVersion: string } {
   let parsed: unknown;
   try {
     if (!/^[A-Za-z0-9_-]+={0,2}$/.test(token)) throw new Error('not base64');
     parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   } catch {
-    throw gone(`${CONTINUE_EXPIRED_MESSAGE} (invalid continue token)`);
+    throw badRequest('invalid continue token');
   }
   const t = parsed as Partial<ContinueToken> | null;
   if (
@@ -417,7 +420,7 @@ export function decodeContinue(token: string): { start: string; resourceVersion:
     typeof t.start !== 'string' ||
     t.start === ''
   ) {
-    throw gone(`${CONTINUE_EXPIRED_MESSAGE} (invalid continue token)`);
+    throw badRequest('invalid continue token');
   }
   return { start: t.start, resourceVersion: String(t.rv) };
 }
@@ -430,7 +433,7 @@ function defaultKey(item: unknown): string {
 /**
  * Returns one chunk of `items` ("API Concepts: Retrieving large results sets in chunks"): at most `limit`
  * items (no limit when absent or ≤ 0) after the key in `continueToken`, in key order; `continue` is set only
- * when more items remain, with `remainingItemCount`. A malformed token, or one whose resourceVersion is older
+ * when more items remain, with `remainingItemCount`. A malformed token is a 400; one whose resourceVersion is older
  * than `oldestResourceVersion` (compacted), throws a StatusError 410 Expired, as the docs describe:
  * "If the continue token has expired … the server will respond with a 410 Gone error".
  */

@@ -1,0 +1,643 @@
+import * as k8s from '@kubernetes/client-node';
+import test, { type ExecutionContext } from 'ava';
+import { rawRequest } from './raw-request.js';
+
+/**
+ * Where the conformance suite runs: the fake, or a real cluster. The same tests prove that the
+ * fake behaves like kube-apiserver: each is named after the documentation section it follows.
+ */
+export interface ConformanceTarget {
+  name: string;
+  /** Whether the target is the fake: a few checks rely on its knobs (history size, a clean CRD list). */
+  fake: boolean;
+  start(): Promise<{ config: k8s.KubeConfig; close(): Promise<void> }>;
+}
+
+export function registerConformance(target: ConformanceTarget): void {
+  let config: k8s.KubeConfig;
+  let core: k8s.CoreV1Api;
+  let apps: k8s.AppsV1Api;
+  let close: () => Promise<void> = async () => {};
+  // Every object lives in namespaces of this run's own, so a real cluster is left as it was.
+  const ns = `conformance-${Date.now().toString(36)}`;
+  const named = (suffix: string) => `${ns}-${suffix}`;
+  const created: string[] = [];
+
+  test.before(async () => {
+    ({ config, close } = await target.start());
+    core = config.makeApiClient(k8s.CoreV1Api);
+    apps = config.makeApiClient(k8s.AppsV1Api);
+    for (const name of [ns, ...['lists', 'watched', 'informed', 'gc'].map(named)]) {
+      await core.createNamespace({ body: { metadata: { name } } });
+      created.push(name);
+    }
+  });
+
+  test.after.always(async () => {
+    for (const name of created) await core?.deleteNamespace({ name }).catch(() => undefined);
+    await close();
+  });
+
+  /** Every check of the suite; those that need the fake's knobs run only there. */
+  const check = (
+    title: string,
+    run: (t: ExecutionContext) => Promise<void>,
+    options: { fakeOnly?: boolean } = {},
+  ) => (options.fakeOnly && !target.fake ? test.serial.skip : test.serial)(`[${target.name}] ${title}`, run);
+
+  const codeOf = async (promise: Promise<unknown>) => {
+    try {
+      await promise;
+      return 'ok';
+    } catch (error) {
+      return error instanceof k8s.ApiException ? error.code : String(error);
+    }
+  };
+
+  const deployment = (name: string, labels: Record<string, string> = { app: name }): k8s.V1Deployment => ({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, labels },
+    spec: {
+      selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: { containers: [{ name: 'api', image: 'api:1' }] } },
+    },
+  });
+
+  check(
+    'API Concepts, "Resource URIs" and discovery: /version, /api, /apis and group versions',
+    async (t) => {
+      const version = await config.makeApiClient(k8s.VersionApi).getCode();
+      t.is(version.major, '1');
+      const groups = await config.makeApiClient(k8s.ApisApi).getAPIVersions();
+      for (const name of [
+        'apps',
+        'batch',
+        'autoscaling',
+        'policy',
+        'networking.k8s.io',
+        'coordination.k8s.io',
+        'events.k8s.io',
+        'apiextensions.k8s.io',
+      ]) {
+        t.true(
+          groups.groups.some((group) => group.name === name),
+          name,
+        );
+      }
+      // A real cluster may well run the Prometheus operator; the fake starts without it.
+      if (target.fake) {
+        t.false(
+          groups.groups.some((group) => group.name === 'monitoring.coreos.com'),
+          'no ServiceMonitor API before its CRD',
+        );
+      }
+      const coreResources = await core.getAPIResources();
+      t.true(coreResources.resources.some((resource) => resource.name === 'secrets' && resource.namespaced));
+    },
+  );
+
+  check(
+    'Object metadata ("Names and UIDs", "API conventions: Metadata"): uid, creationTimestamp, resourceVersion, generation',
+    async (t) => {
+      const created = await apps.createNamespacedDeployment({ namespace: ns, body: deployment('meta') });
+      t.regex(created.metadata?.uid ?? '', /^[0-9a-f-]{36}$/);
+      t.truthy(created.metadata?.creationTimestamp);
+      t.is(created.metadata?.generation, 1);
+      const rv1 = Number(created.metadata?.resourceVersion);
+
+      const labelled = await apps.replaceNamespacedDeployment({
+        name: 'meta',
+        namespace: ns,
+        body: { ...created, metadata: { ...created.metadata, labels: { app: 'meta', extra: 'yes' } } },
+      });
+      t.is(labelled.metadata?.generation, 1, 'a metadata change does not move generation');
+      t.true(Number(labelled.metadata?.resourceVersion) > rv1, 'resourceVersion increases with every write');
+
+      const respec = structuredClone(labelled);
+      (respec.spec as k8s.V1DeploymentSpec).template.spec?.containers.forEach((container) => {
+        container.image = 'api:2';
+      });
+      const changed = await apps.replaceNamespacedDeployment({
+        name: 'meta',
+        namespace: ns,
+        body: respec,
+      });
+      t.is(changed.metadata?.generation, 2, 'a spec change does');
+    },
+  );
+
+  check(
+    'API Concepts, "Resource versions" / optimistic concurrency: a stale resourceVersion is 409 Conflict',
+    async (t) => {
+      const created = await apps.createNamespacedDeployment({ namespace: ns, body: deployment('occ') });
+      await apps.replaceNamespacedDeployment({
+        name: 'occ',
+        namespace: ns,
+        body: { ...created, metadata: { ...created.metadata, labels: { app: 'occ', v: '2' } } },
+      });
+      t.is(
+        await codeOf(apps.replaceNamespacedDeployment({ name: 'occ', namespace: ns, body: created })),
+        409,
+      );
+      t.is(
+        await codeOf(apps.createNamespacedDeployment({ namespace: ns, body: deployment('occ') })),
+        409,
+        'AlreadyExists',
+      );
+      t.is(await codeOf(apps.readNamespacedDeployment({ name: 'missing', namespace: ns })), 404);
+      t.is(
+        await codeOf(apps.createNamespacedDeployment({ namespace: 'nowhere', body: deployment('x') })),
+        404,
+        'namespace must exist',
+      );
+    },
+  );
+
+  check(
+    '"Labels and Selectors", "Field Selectors" and "Retrieving large results sets in chunks"',
+    async (t) => {
+      for (const [name, tier] of [
+        ['a', 'web'],
+        ['b', 'web'],
+        ['c', 'db'],
+        ['d', 'web'],
+      ]) {
+        await core.createNamespacedConfigMap({
+          namespace: named('lists'),
+          body: { metadata: { name: name as string, labels: { tier: tier as string } } },
+        });
+      }
+      const web = await core.listNamespacedConfigMap({
+        namespace: named('lists'),
+        labelSelector: 'tier=web',
+      });
+      t.deepEqual(
+        web.items.map((item) => item.metadata?.name),
+        ['a', 'b', 'd'],
+      );
+      const notWeb = await core.listNamespacedConfigMap({
+        namespace: named('lists'),
+        labelSelector: 'tier notin (web)',
+      });
+      t.deepEqual(
+        notWeb.items.map((item) => item.metadata?.name),
+        ['c'],
+      );
+      const byName = await core.listNamespacedConfigMap({
+        namespace: named('lists'),
+        fieldSelector: 'metadata.name=b',
+      });
+      t.deepEqual(
+        byName.items.map((item) => item.metadata?.name),
+        ['b'],
+      );
+
+      const first = await core.listNamespacedConfigMap({ namespace: named('lists'), limit: 3 });
+      t.deepEqual(
+        first.items.map((item) => item.metadata?.name),
+        ['a', 'b', 'c'],
+      );
+      t.is(first.metadata?.remainingItemCount, 1);
+      const second = await core.listNamespacedConfigMap({
+        namespace: named('lists'),
+        limit: 3,
+        _continue: first.metadata?._continue,
+      });
+      t.deepEqual(
+        second.items.map((item) => item.metadata?.name),
+        ['d'],
+      );
+      t.is(second.metadata?._continue, undefined);
+      t.is(
+        await codeOf(
+          core.listNamespacedConfigMap({ namespace: named('lists'), labelSelector: 'tier in (web' }),
+        ),
+        400,
+      );
+    },
+  );
+
+  check(
+    '"Finalizers": an object with finalizers is marked for deletion and kept until they are gone',
+    async (t) => {
+      const created = await core.createNamespacedConfigMap({
+        namespace: ns,
+        body: { metadata: { name: 'finalized', finalizers: ['example.com/cleanup'] } },
+      });
+      await core.deleteNamespacedConfigMap({ name: 'finalized', namespace: ns });
+      const marked = await core.readNamespacedConfigMap({ name: 'finalized', namespace: ns });
+      t.truthy(marked.metadata?.deletionTimestamp);
+      t.is(marked.metadata?.uid, created.metadata?.uid);
+      await core.replaceNamespacedConfigMap({
+        name: 'finalized',
+        namespace: ns,
+        body: { ...marked, metadata: { ...marked.metadata, finalizers: [] } },
+      });
+      t.is(await codeOf(core.readNamespacedConfigMap({ name: 'finalized', namespace: ns })), 404);
+    },
+  );
+
+  check(
+    '"Subresources: status": the main endpoint ignores status, /status changes only status',
+    async (t) => {
+      const created = await apps.createNamespacedDeployment({
+        namespace: ns,
+        body: { ...deployment('status'), status: { replicas: 9 } },
+      });
+      t.is(created.status, undefined, "status is not the creator's to set");
+      const withStatus = await apps.replaceNamespacedDeploymentStatus({
+        name: 'status',
+        namespace: ns,
+        body: {
+          ...created,
+          metadata: { ...created.metadata, labels: { app: 'status', ignored: 'yes' } },
+          status: { replicas: 2, readyReplicas: 2 },
+        },
+      });
+      t.is(withStatus.status?.readyReplicas, 2);
+      t.is(withStatus.metadata?.labels?.ignored, undefined, '/status changes nothing but status');
+      t.is(withStatus.metadata?.generation, 1);
+      const main = await apps.replaceNamespacedDeployment({
+        name: 'status',
+        namespace: ns,
+        body: { ...withStatus, status: { replicas: 0 } },
+      });
+      t.is(main.status?.readyReplicas, 2, 'the main endpoint keeps the stored status');
+    },
+  );
+
+  check(
+    '"Efficient detection of changes": watch streams ADDED, MODIFIED and DELETED from a resourceVersion',
+    async (t) => {
+      const list = await core.listNamespacedConfigMap({ namespace: named('watched') });
+      const events: string[] = [];
+      const controller = await new k8s.Watch(config).watch(
+        `/api/v1/namespaces/${named('watched')}/configmaps`,
+        { resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true },
+        (phase, object: k8s.V1ConfigMap) => {
+          if (phase !== 'BOOKMARK') events.push(`${phase} ${object.metadata?.name}`);
+        },
+        () => {},
+      );
+      const cm = await core.createNamespacedConfigMap({
+        namespace: named('watched'),
+        body: { metadata: { name: 'w' } },
+      });
+      await core.replaceNamespacedConfigMap({
+        name: 'w',
+        namespace: named('watched'),
+        body: { ...cm, data: { k: 'v' } },
+      });
+      await core.deleteNamespacedConfigMap({ name: 'w', namespace: named('watched') });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      controller.abort();
+      t.deepEqual(events, ['ADDED w', 'MODIFIED w', 'DELETED w']);
+    },
+  );
+
+  check(
+    '"Efficient detection of changes": a resourceVersion older than the history is 410 Gone, in the stream',
+    async (t) => {
+      for (let i = 0; i < 60; i++)
+        await core.createNamespacedConfigMap({
+          namespace: ns,
+          body: { metadata: { name: `churn-${i}` } },
+        });
+      const errors: unknown[] = [];
+      const done = new Promise<void>((resolve) => {
+        new k8s.Watch(config).watch(
+          `/api/v1/namespaces/${ns}/configmaps`,
+          { resourceVersion: '1' },
+          (phase, object) => {
+            if (phase === 'ERROR') errors.push(object);
+          },
+          () => resolve(),
+        );
+      });
+      await done;
+      t.like(errors[0], { kind: 'Status', code: 410, reason: 'Expired' });
+    },
+  );
+
+  check('makeInformer keeps a cache in step with the server', async (t) => {
+    const informer = k8s.makeInformer(config, `/api/v1/namespaces/${named('informed')}/configmaps`, () =>
+      core.listNamespacedConfigMap({ namespace: named('informed') }),
+    );
+    const added = new Promise<string>((resolve) =>
+      informer.on('add', (object) => resolve(object.metadata?.name ?? '')),
+    );
+    await informer.start();
+    await core.createNamespacedConfigMap({
+      namespace: named('informed'),
+      body: { metadata: { name: 'seen' } },
+    });
+    t.is(await added, 'seen');
+    t.truthy(informer.get('seen', named('informed')));
+    await informer.stop();
+  });
+
+  const objects = () => k8s.KubernetesObjectApi.makeApiClient(config);
+
+  /**
+   * CRDs go over plain HTTP: client-node's typed model renames JSON-schema keys (`default`,
+   * `x-kubernetes-*`) and silently drops them from a plain object, which says nothing about the server.
+   */
+  async function createCrd(crd: object): Promise<unknown> {
+    const { status, body } = await rawRequest(
+      config,
+      'POST',
+      '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
+      crd,
+    );
+    if (status !== 201) throw new Error(`CRD not created: ${status} ${JSON.stringify(body)}`);
+    return body;
+  }
+
+  check(
+    '"Update API Objects in Place Using kubectl patch": merge, JSON and strategic merge patches',
+    async (t) => {
+      await apps.createNamespacedDeployment({ namespace: ns, body: deployment('patched') });
+      const merged = await apps.patchNamespacedDeployment(
+        { name: 'patched', namespace: ns, body: { metadata: { labels: { extra: 'yes' } } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+      t.is(merged.metadata?.labels?.extra, 'yes');
+      const json = await apps.patchNamespacedDeployment({
+        name: 'patched',
+        namespace: ns,
+        body: [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'api:3' }],
+      });
+      t.is(json.spec?.template.spec?.containers[0]?.image, 'api:3');
+      t.is(json.metadata?.generation, 2);
+      const strategic = await apps.patchNamespacedDeployment(
+        {
+          name: 'patched',
+          namespace: ns,
+          body: { spec: { template: { spec: { containers: [{ name: 'sidecar', image: 'proxy:1' }] } } } },
+        },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
+      );
+      t.deepEqual(
+        strategic.spec?.template.spec?.containers.map((container) => container.name),
+        ['api', 'sidecar'],
+        'merged by name',
+      );
+    },
+  );
+
+  check(
+    '"Server-Side Apply": ownership in managedFields, conflicts, force, and removal of fields no longer applied',
+    async (t) => {
+      const configMap = (data: Record<string, string>) => ({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'applied', namespace: ns },
+        data,
+      });
+      const applyAs = (manager: string, body: object, force = false) =>
+        objects().patch(body, undefined, undefined, manager, force, k8s.PatchStrategy.ServerSideApply);
+
+      const created = (await applyAs('operator', configMap({ a: '1', b: '2' }))) as k8s.V1ConfigMap;
+      t.deepEqual(created.data, { a: '1', b: '2' });
+      t.like(created.metadata?.managedFields?.[0], { manager: 'operator', operation: 'Apply' });
+      t.deepEqual(created.metadata?.managedFields?.[0]?.fieldsV1, { 'f:data': { 'f:a': {}, 'f:b': {} } });
+
+      const again = (await applyAs('operator', configMap({ a: '1', b: '2' }))) as k8s.V1ConfigMap;
+      t.is(
+        again.metadata?.resourceVersion,
+        created.metadata?.resourceVersion,
+        'an unchanged apply writes nothing',
+      );
+
+      t.is(
+        await codeOf(applyAs('someone-else', configMap({ a: 'other' }))),
+        409,
+        'a conflicting value without force',
+      );
+      const forced = (await applyAs('someone-else', configMap({ a: 'other' }), true)) as k8s.V1ConfigMap;
+      t.is(forced.data?.a, 'other');
+
+      const dropped = (await applyAs('operator', configMap({ c: '3' }))) as k8s.V1ConfigMap;
+      t.deepEqual(
+        dropped.data,
+        { a: 'other', c: '3' },
+        'b is gone: only the operator owned it; a now belongs to the other manager',
+      );
+    },
+  );
+
+  check(
+    '"Extend the Kubernetes API with CustomResourceDefinitions": served at once, validated and defaulted',
+    async (t) => {
+      const { readFileSync } = await import('node:fs');
+      const { parse } = await import('yaml');
+      const crd = parse(
+        readFileSync(new URL('../../../charts/dist/skeletonapp-crd.yaml', import.meta.url), 'utf8'),
+      );
+      const created = (await createCrd(crd)) as k8s.V1CustomResourceDefinition;
+      t.true(
+        created.status?.conditions?.some(
+          (condition) => condition.type === 'Established' && condition.status === 'True',
+        ),
+      );
+      const custom = config.makeApiClient(k8s.CustomObjectsApi);
+      const group = 'platform.skeleton.dev';
+      const app = await custom.createNamespacedCustomObject({
+        group,
+        version: 'v1alpha1',
+        namespace: ns,
+        plural: 'skeletonapps',
+        body: {
+          apiVersion: `${group}/v1alpha1`,
+          kind: 'SkeletonApp',
+          metadata: { name: 'accounts' },
+          spec: {
+            image: 'registry.example.com/skeleton-api:1.4.2',
+            database: { secretRef: { name: 'db' } },
+            unknownField: 1,
+          },
+        },
+      });
+      t.deepEqual(app.spec.replicas, { min: 2, max: 10 }, 'defaults from the CRD schema');
+      t.false('unknownField' in app.spec, 'unknown fields are pruned');
+      const refused = await codeOf(
+        custom.createNamespacedCustomObject({
+          group,
+          version: 'v1alpha1',
+          namespace: ns,
+          plural: 'skeletonapps',
+          body: {
+            apiVersion: `${group}/v1alpha1`,
+            kind: 'SkeletonApp',
+            metadata: { name: 'bad' },
+            spec: { image: 'no-tag' },
+          },
+        }),
+      );
+      t.is(refused, 422);
+    },
+    { fakeOnly: true },
+  );
+
+  check(
+    'discovery: monitoring.coreos.com/v1 exists only once its CRD is created',
+    async (t) => {
+      const apis = config.makeApiClient(k8s.ApisApi);
+      t.false((await apis.getAPIVersions()).groups.some((group) => group.name === 'monitoring.coreos.com'));
+      await createCrd({
+        metadata: { name: 'servicemonitors.monitoring.coreos.com' },
+        spec: {
+          group: 'monitoring.coreos.com',
+          scope: 'Namespaced',
+          names: { kind: 'ServiceMonitor', plural: 'servicemonitors', listKind: 'ServiceMonitorList' },
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+            },
+          ],
+        },
+      });
+      t.true((await apis.getAPIVersions()).groups.some((group) => group.name === 'monitoring.coreos.com'));
+      const custom = config.makeApiClient(k8s.CustomObjectsApi);
+      await custom.createNamespacedCustomObject({
+        group: 'monitoring.coreos.com',
+        version: 'v1',
+        namespace: ns,
+        plural: 'servicemonitors',
+        body: {
+          apiVersion: 'monitoring.coreos.com/v1',
+          kind: 'ServiceMonitor',
+          metadata: { name: 'api' },
+          spec: { endpoints: [] },
+        },
+      });
+      t.is(
+        (
+          await custom.listNamespacedCustomObject({
+            group: 'monitoring.coreos.com',
+            version: 'v1',
+            namespace: ns,
+            plural: 'servicemonitors',
+          })
+        ).items.length,
+        1,
+      );
+    },
+    { fakeOnly: true },
+  );
+
+  check(
+    '"Garbage Collection": dependents go with their owner (Background), before it (Foreground), or stay (Orphan)',
+    async (t) => {
+      const owner = async (name: string) =>
+        core.createNamespacedConfigMap({ namespace: named('gc'), body: { metadata: { name } } });
+      const dependent = async (name: string, of: k8s.V1ConfigMap, finalizers?: string[]) =>
+        core.createNamespacedSecret({
+          namespace: named('gc'),
+          body: {
+            metadata: {
+              name,
+              finalizers,
+              ownerReferences: [
+                {
+                  apiVersion: 'v1',
+                  kind: 'ConfigMap',
+                  name: of.metadata?.name as string,
+                  uid: of.metadata?.uid as string,
+                  blockOwnerDeletion: true,
+                },
+              ],
+            },
+          },
+        });
+      const exists = async (read: Promise<unknown>) => (await codeOf(read)) === 'ok';
+      const secret = (name: string) => core.readNamespacedSecret({ name, namespace: named('gc') });
+      const configMap = (name: string) => core.readNamespacedConfigMap({ name, namespace: named('gc') });
+
+      const background = await owner('background');
+      await dependent('bg-child', background);
+      await core.deleteNamespacedConfigMap({ name: 'background', namespace: named('gc') });
+      t.false(await exists(configMap('background')));
+      t.false(await exists(secret('bg-child')), 'background: the dependent is collected');
+
+      const foreground = await owner('foreground');
+      await dependent('fg-child', foreground, ['example.com/hold']);
+      await core.deleteNamespacedConfigMap({
+        name: 'foreground',
+        namespace: named('gc'),
+        propagationPolicy: 'Foreground',
+      });
+      const waiting = await configMap('foreground');
+      t.deepEqual(waiting.metadata?.finalizers, ['foregroundDeletion'], 'the owner waits for its dependents');
+      const held = await secret('fg-child');
+      t.truthy(held.metadata?.deletionTimestamp);
+      await core.replaceNamespacedSecret({
+        name: 'fg-child',
+        namespace: named('gc'),
+        body: { ...held, metadata: { ...held.metadata, finalizers: [] } },
+      });
+      t.false(await exists(secret('fg-child')));
+      t.false(await exists(configMap('foreground')), 'and goes once they are gone');
+
+      const orphaning = await owner('orphaning');
+      await dependent('orphan', orphaning);
+      await core.deleteNamespacedConfigMap({
+        name: 'orphaning',
+        namespace: named('gc'),
+        propagationPolicy: 'Orphan',
+      });
+      const orphan = await secret('orphan');
+      t.deepEqual(orphan.metadata?.ownerReferences ?? [], [], 'orphan: the dependent stays, released');
+    },
+  );
+
+  check(
+    'KubernetesObjectApi: create, read, list, patch and delete any kind by its apiVersion and kind',
+    async (t) => {
+      const objects = k8s.KubernetesObjectApi.makeApiClient(config);
+      const body = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'generic', namespace: ns },
+        data: { a: '1' },
+      };
+      await objects.create(body);
+      const read = (await objects.read({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'generic', namespace: ns },
+      })) as k8s.V1ConfigMap;
+      t.deepEqual(read.data, { a: '1' });
+      const listed = await objects.list('v1', 'ConfigMap', ns);
+      t.true(listed.items.some((item) => item.metadata?.name === 'generic'));
+      const patched = (await objects.patch(
+        { ...body, data: { a: '2' } },
+        undefined,
+        undefined,
+        'conformance',
+        true,
+        k8s.PatchStrategy.ServerSideApply,
+      )) as k8s.V1ConfigMap;
+      t.deepEqual(patched.data, { a: '2' });
+      await objects.delete(body);
+      t.is(await codeOf(objects.read(body)), 404);
+    },
+  );
+
+  check(
+    '"Retrieving large results sets in chunks": a continue token the server never issued is 400',
+    async (t) => {
+      const { status, body } = await rawRequest(
+        config,
+        'GET',
+        `/api/v1/namespaces/${ns}/configmaps?limit=1&continue=not-a-token`,
+      );
+      t.is(status, 400);
+      t.like(body as object, { kind: 'Status', code: 400, reason: 'BadRequest' });
+    },
+  );
+}
