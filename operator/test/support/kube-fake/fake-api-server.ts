@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { type SimulatedControllerOptions, startSimulatedControllers } from './controllers.js';
 import { Faults, type Verb } from './faults.js';
 import { KubeApi, type PropagationPolicy, type Subresource, type WriteOptions } from './kube-api.js';
-import { ObjectStore, ResourceVersionTooOld } from './object-store.js';
+import { ObjectStore } from './object-store.js';
 import { openApiV3Document, openApiV3Index } from './openapi.js';
 import { groupVersion, ResourceRegistry, type ResourceType } from './resource-registry.js';
 import { parseRoute, type Route } from './routes.js';
@@ -364,6 +364,13 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       : undefined;
     const matches = (object: KubeObject) =>
       (labels === undefined || labels(object.metadata.labels)) && (fields === undefined || fields(object));
+    const requested = query.get('resourceVersion');
+    const resuming = requested !== null && requested !== '' && requested !== '0';
+    // A watch that cannot start is refused with an HTTP status (410 Expired), as kube-apiserver's
+    // watch cache does; one that falls behind later gets an ERROR event in its stream instead.
+    if (resuming && Number(requested) < store.oldestResumableRevision) {
+      throw gone(`too old resource version: ${requested} (${store.oldestResumableRevision})`);
+    }
     response.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     // Like kube-apiserver, answer at once: clients wait for the headers before they consider the
     // watch established, and a quiet resource may not produce an event for a long time.
@@ -399,25 +406,15 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
         response.end();
       },
     });
-    const requested = query.get('resourceVersion');
     let from = Number(store.resourceVersion);
-    if (requested === null || requested === '' || requested === '0') {
-      for (const object of api.list(resource, namespace).items) if (matches(object)) write('ADDED', object);
-    } else {
+    if (resuming) {
       from = Number(requested);
+    } else {
+      for (const object of api.list(resource, namespace).items) if (matches(object)) write('ADDED', object);
     }
-    let stop = () => {};
-    try {
-      stop = store.watch({ resource, namespace }, from, (event) => {
-        if (matches(event.object)) write(event.type, event.object);
-      });
-    } catch (error) {
-      if (!(error instanceof ResourceVersionTooOld)) throw error;
-      write('ERROR', gone(error.message).status);
-      response.end();
-      watches.delete(response);
-      return;
-    }
+    const stop = store.watch({ resource, namespace }, from, (event) => {
+      if (matches(event.object)) write(event.type, event.object);
+    });
     const timers: NodeJS.Timeout[] = [];
     if (['1', 'true'].includes(query.get('allowWatchBookmarks') ?? '')) {
       timers.push(
