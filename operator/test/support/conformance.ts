@@ -632,4 +632,28 @@ export function registerConformance(target: ConformanceTarget): void {
       t.like(body as object, { kind: 'Status', code: 400, reason: 'BadRequest' });
     },
   );
+
+  check(
+    '"Watch bookmarks": a watch that allows them receives BOOKMARK events carrying a resourceVersion',
+    async (t) => {
+      const bookmarks: string[] = [];
+      const controller = await new k8s.Watch(config).watch(
+        `/api/v1/namespaces/${ns}/configmaps`,
+        {
+          allowWatchBookmarks: true,
+          resourceVersion: (await core.listNamespacedConfigMap({ namespace: ns })).metadata?.resourceVersion,
+        },
+        (phase, object: k8s.V1ConfigMap) => {
+          if (phase === 'BOOKMARK') bookmarks.push(object.metadata?.resourceVersion ?? '');
+        },
+        () => {},
+      );
+      // The fake sends one every 100 ms here; kube-apiserver about once a minute.
+      await new Promise((resolve) => setTimeout(resolve, 350));
+      controller.abort();
+      t.true(bookmarks.length >= 2);
+      t.true(bookmarks.every((resourceVersion) => /^[0-9]+$/.test(resourceVersion)));
+    },
+    { fakeOnly: true },
+  );
 }
