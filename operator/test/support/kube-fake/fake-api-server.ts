@@ -58,6 +58,21 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
   }
 }
 
+/** ?labelSelector= and ?fieldSelector= as one predicate ("Labels and Selectors", "Field Selectors"). */
+function selectorOf(query: URLSearchParams) {
+  const labels = query.get('labelSelector')
+    ? parseLabelSelector(query.get('labelSelector') as string)
+    : undefined;
+  const fields = query.get('fieldSelector')
+    ? parseFieldSelector(query.get('fieldSelector') as string)
+    : undefined;
+  return {
+    filtered: labels !== undefined || fields !== undefined,
+    matches: (object: KubeObject) =>
+      (labels === undefined || labels(object.metadata.labels)) && (fields === undefined || fields(object)),
+  };
+}
+
 function send(response: ServerResponse, code: number, body: unknown): void {
   const headers: Record<string, string> = { 'Content-Type': 'application/json' };
   // As kube-apiserver: a Status carrying retryAfterSeconds is answered with a Retry-After header too.
@@ -314,22 +329,14 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
 
   /** "API Concepts: Efficient detection of changes" and "Retrieving large results sets in chunks". */
   const listOf = (resource: ResourceType, namespace: string | undefined, query: URLSearchParams) => {
-    const labels = query.get('labelSelector')
-      ? parseLabelSelector(query.get('labelSelector') as string)
-      : undefined;
-    const fields = query.get('fieldSelector')
-      ? parseFieldSelector(query.get('fieldSelector') as string)
-      : undefined;
+    const selector = selectorOf(query);
     const { items, resourceVersion } = api.list(resource, namespace);
-    const selected = items.filter(
-      (item) =>
-        (labels === undefined || labels(item.metadata.labels)) && (fields === undefined || fields(item)),
-    );
+    const selected = items.filter(selector.matches);
     const limit = query.get('limit') ? Number(query.get('limit')) : undefined;
     const page = paginate(selected, limit, query.get('continue') ?? undefined, {
       resourceVersion,
       oldestResourceVersion: String(store.oldestResumableRevision),
-      countRemaining: labels === undefined && fields === undefined,
+      countRemaining: !selector.filtered,
     });
     return {
       apiVersion: groupVersion(resource),
@@ -356,14 +363,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     /** When set, each event's object is a Table of that one object (?includeObject=). */
     tableObjects?: string,
   ) => {
-    const labels = query.get('labelSelector')
-      ? parseLabelSelector(query.get('labelSelector') as string)
-      : undefined;
-    const fields = query.get('fieldSelector')
-      ? parseFieldSelector(query.get('fieldSelector') as string)
-      : undefined;
-    const matches = (object: KubeObject) =>
-      (labels === undefined || labels(object.metadata.labels)) && (fields === undefined || fields(object));
+    const matches = selectorOf(query).matches;
     const requested = query.get('resourceVersion');
     const resuming = requested !== null && requested !== '' && requested !== '0';
     // A watch that cannot start is refused with an HTTP status (410 Expired), as kube-apiserver's

@@ -126,16 +126,11 @@ export class KubeApi {
     if (expected !== undefined && expected !== current.metadata.resourceVersion) {
       throw conflict(resource.group, resource.plural, name);
     }
-    const next = this.merged(resource, current, body, options.subresource);
-    return this.write(
+    return this.writeUpdate(
       resource,
       current,
-      recordUpdate(current, next, {
-        manager: options.manager,
-        now: this.now(),
-        apiVersion: current.apiVersion,
-        subresource: options.subresource,
-      }),
+      this.merged(resource, current, body, options.subresource),
+      options,
     );
   }
 
@@ -169,16 +164,11 @@ export class KubeApi {
           : badRequest(error.message);
       throw error;
     }
-    const next = this.merged(resource, current, patched as KubeObject, options.subresource);
-    return this.write(
+    return this.writeUpdate(
       resource,
       current,
-      recordUpdate(current, next, {
-        manager: options.manager,
-        now: this.now(),
-        apiVersion: current.apiVersion,
-        subresource: options.subresource,
-      }),
+      this.merged(resource, current, patched as KubeObject, options.subresource),
+      options,
     );
   }
 
@@ -347,6 +337,22 @@ export class KubeApi {
     if (resource.statusSubresource) next.status = current.status;
     if (next.status === undefined) delete next.status;
     return next;
+  }
+
+  /** A write that is not an apply: its changed fields become its manager's (an Update entry). */
+  private writeUpdate(
+    resource: ResourceType,
+    current: KubeObject,
+    next: KubeObject,
+    options: WriteOptions,
+  ): KubeObject {
+    const recorded = recordUpdate(current, next, {
+      manager: options.manager,
+      now: this.now(),
+      apiVersion: current.apiVersion,
+      subresource: options.subresource,
+    });
+    return this.write(resource, current, recorded);
   }
 
   private write(resource: ResourceType, current: KubeObject, candidate: KubeObject): KubeObject {
