@@ -1,0 +1,186 @@
+import test from 'ava';
+import { ItemBackoff } from '../src/queue/item-backoff.js';
+import { TokenBucket } from '../src/queue/token-bucket.js';
+import { type ReconcileOutcome, WorkQueue } from '../src/queue/work-queue.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(condition: () => boolean, timeoutMs = 2_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await sleep(5);
+  }
+}
+
+test('a key added many times while queued is reconciled once', async (t) => {
+  const seen: string[] = [];
+  const gate = sleep(30);
+  const queue = new WorkQueue(
+    async (key) => {
+      await gate;
+      seen.push(key);
+    },
+    { concurrency: 1 },
+  );
+  queue.add('first');
+  for (let i = 0; i < 10; i++) queue.add('same');
+  t.is(queue.depth, 1, 'one entry however often it is added');
+  await until(() => seen.length === 2);
+  await sleep(20);
+  t.deepEqual(seen, ['first', 'same']);
+});
+
+test('a key added while it is being reconciled runs again right after, never twice at once', async (t) => {
+  let running = 0;
+  let maxRunning = 0;
+  let passes = 0;
+  const queue = new WorkQueue(
+    async () => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      passes++;
+      await sleep(20);
+      running--;
+    },
+    { concurrency: 4 },
+  );
+  queue.add('app');
+  await sleep(5);
+  queue.add('app');
+  queue.add('app');
+  await until(() => passes === 2 && running === 0);
+  await sleep(30);
+  t.is(passes, 2, 'the change seen during the first pass gets exactly one more pass');
+  t.is(maxRunning, 1);
+});
+
+test('no more than `concurrency` reconciles run at once', async (t) => {
+  let running = 0;
+  let maxRunning = 0;
+  let done = 0;
+  const queue = new WorkQueue(
+    async () => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      await sleep(10);
+      running--;
+      done++;
+    },
+    { concurrency: 3 },
+  );
+  for (let i = 0; i < 12; i++) queue.add(`key-${i}`);
+  await until(() => done === 12);
+  t.is(maxRunning, 3);
+});
+
+test('failures back off per key, doubling, and a success forgets them', async (t) => {
+  const attempts: number[] = [];
+  const delays: number[] = [];
+  let failuresLeft = 3;
+  const queue = new WorkQueue(
+    async () => {
+      attempts.push(performance.now());
+      if (failuresLeft-- > 0) throw new Error('api server said no');
+    },
+    {
+      concurrency: 1,
+      backoff: { baseMs: 10, maxMs: 1_000 },
+      observer: { retried: (_key, delay) => delays.push(delay) },
+    },
+  );
+  queue.add('flaky');
+  await until(() => attempts.length === 4);
+  t.deepEqual(delays, [10, 20, 40]);
+  for (let i = 1; i < attempts.length; i++) {
+    t.true((attempts[i] as number) - (attempts[i - 1] as number) >= (delays[i - 1] as number) - 2);
+  }
+  failuresLeft = 1;
+  queue.add('flaky');
+  await until(() => delays.length === 4);
+  t.is(delays[3], 10, 'after a success the back-off starts over');
+});
+
+test('an error is reported, never lost', async (t) => {
+  const errors: unknown[] = [];
+  let calls = 0;
+  const queue = new WorkQueue(
+    async () => {
+      calls++;
+      if (calls === 1) throw new TypeError('a bug in a handler');
+    },
+    {
+      concurrency: 1,
+      backoff: { baseMs: 5, maxMs: 5 },
+      observer: { finished: (_k, _s, outcome, error) => outcome === 'error' && errors.push(error) },
+    },
+  );
+  queue.add('app');
+  await until(() => calls === 2);
+  t.is((errors[0] as Error).message, 'a bug in a handler');
+});
+
+test('requeueAfter schedules the next pass; the sooner of two delays wins', async (t) => {
+  const passes: number[] = [];
+  const started = performance.now();
+  const queue = new WorkQueue(
+    async (): Promise<ReconcileOutcome> => {
+      passes.push(performance.now() - started);
+      return passes.length === 1 ? { requeueAfterMs: 40 } : undefined;
+    },
+    { concurrency: 1 },
+  );
+  queue.add('timed');
+  await until(() => passes.length === 2);
+  t.true((passes[1] as number) >= 38);
+
+  const order: string[] = [];
+  const other = new WorkQueue(
+    async (key) => {
+      order.push(key);
+    },
+    { concurrency: 1 },
+  );
+  other.addAfter('k', 200);
+  other.addAfter('k', 10);
+  await until(() => order.length === 1, 100);
+  t.deepEqual(order, ['k']);
+});
+
+test('shutdown stops taking work and waits for the reconciles in flight', async (t) => {
+  const finished: string[] = [];
+  const queue = new WorkQueue(
+    async (key) => {
+      await sleep(30);
+      finished.push(key);
+    },
+    { concurrency: 1 },
+  );
+  queue.add('in-flight');
+  queue.add('queued');
+  await sleep(5);
+  await queue.shutdown(1_000);
+  t.deepEqual(finished, ['in-flight']);
+  queue.add('after');
+  await sleep(40);
+  t.deepEqual(finished, ['in-flight']);
+  t.is(queue.depth, 0);
+});
+
+test('token bucket: a burst, then the steady rate', (t) => {
+  let now = 0;
+  const bucket = new TokenBucket(10, 3, () => now);
+  t.deepEqual([bucket.reserve(), bucket.reserve(), bucket.reserve()], [0, 0, 0]);
+  t.is(bucket.reserve(), 100, 'the fourth waits one token interval');
+  now += 1_000;
+  t.is(bucket.reserve(), 0, 'tokens come back at the rate');
+});
+
+test('item back-off doubles up to its cap, per key', (t) => {
+  const backoff = new ItemBackoff<string>(5, 30);
+  t.deepEqual([backoff.next('a'), backoff.next('a'), backoff.next('a'), backoff.next('a')], [5, 10, 20, 30]);
+  t.is(backoff.next('b'), 5);
+  t.is(backoff.retries('a'), 4);
+  backoff.forget('a');
+  t.is(backoff.next('a'), 5);
+});
