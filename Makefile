@@ -1,5 +1,5 @@
 # The same targets as the npm scripts, for people and tools that reach for make.
-.PHONY: install start test lint format typecheck migrate bench ci
+.PHONY: install start test lint format typecheck migrate bench synth kube-fake ci
 
 install:
 	npm ci
@@ -25,6 +25,14 @@ migrate:
 
 bench:
 	npm run bench
+
+# Regenerates charts/dist/ (the CRD, the operator install, the example and its manifests).
+synth:
+	npm run synth
+
+# The fake kube-apiserver on its own: make kube-fake PORT=8080
+kube-fake:
+	npm run kube-fake -w operator -- --port $(or $(PORT),0)
 
 ci:
 	bash .ci/run
