@@ -1,0 +1,55 @@
+import test from 'ava';
+import { loadOperatorConfig, OperatorConfigError } from '../src/config.js';
+
+const problemsOf = (env: Record<string, string>) => {
+  try {
+    loadOperatorConfig(env, 'host');
+    return [];
+  } catch (error) {
+    if (error instanceof OperatorConfigError) return error.problems.map((problem) => problem.split(':')[0]);
+    throw error;
+  }
+};
+
+test('defaults: every namespace, leader election 15 s / 10 s / 2 s, ports 8080 and 8081, 4 workers', (t) => {
+  const config = loadOperatorConfig({}, 'operator-7d9f');
+  t.deepEqual(config.watchNamespaces, []);
+  t.deepEqual(config.leaderElection, {
+    enabled: true,
+    leaseName: 'skeleton-operator',
+    namespace: 'skeleton-system',
+    identity: 'operator-7d9f',
+    leaseDurationSeconds: 15,
+    renewDeadlineSeconds: 10,
+    retryPeriodSeconds: 2,
+  });
+  t.like(config, { metricsPort: 8080, healthPort: 8081, concurrency: 4, shutdownTimeoutSeconds: 30 });
+});
+
+test('values come from the environment', (t) => {
+  const config = loadOperatorConfig(
+    {
+      WATCH_NAMESPACES: 'identity, payments',
+      LEADER_ELECTION: 'false',
+      POD_NAME: 'pod-a',
+      MAX_CONCURRENT_RECONCILES: '8',
+    },
+    'host',
+  );
+  t.deepEqual(config.watchNamespaces, ['identity', 'payments']);
+  t.false(config.leaderElection.enabled);
+  t.is(config.leaderElection.identity, 'pod-a');
+  t.is(config.concurrency, 8);
+});
+
+test('a bad value names its variable; inconsistent lease timings are refused', (t) => {
+  t.deepEqual(problemsOf({ WATCH_NAMESPACES: 'Not_A_Namespace' }), ['WATCH_NAMESPACES']);
+  t.deepEqual(problemsOf({ METRICS_PORT: 'eighty' }), ['METRICS_PORT']);
+  t.deepEqual(problemsOf({ MAX_CONCURRENT_RECONCILES: '0' }), ['MAX_CONCURRENT_RECONCILES']);
+  t.deepEqual(problemsOf({ LEASE_DURATION_SECONDS: '10', RENEW_DEADLINE_SECONDS: '10' }), [
+    'LEASE_DURATION_SECONDS',
+  ]);
+  t.deepEqual(problemsOf({ RENEW_DEADLINE_SECONDS: '2', RETRY_PERIOD_SECONDS: '2' }), [
+    'RENEW_DEADLINE_SECONDS',
+  ]);
+});
