@@ -8,6 +8,7 @@ import {
   toStructuralSchema,
   zodToStructuralSchema,
 } from '../src/crd.js';
+import { EXAMPLE_SKELETON_APP } from '../src/example.js';
 import { CROSS_FIELD_RULES, skeletonAppSpecSchema, skeletonAppStatusSchema } from '../src/spec.js';
 import { celFailures, closed, kubernetesAjv, structuralViolations } from './support/structural-schema.js';
 
@@ -38,21 +39,8 @@ const child = (node: SchemaNode, ...path: string[]): SchemaNode =>
   path.reduce((at, name) => (at.properties as Record<string, SchemaNode>)[name] as SchemaNode, node);
 const specNode = child(root, 'spec');
 
-const example = {
-  apiVersion: 'platform.skeleton.dev/v1alpha1',
-  kind: 'SkeletonApp',
-  metadata: { name: 'accounts', namespace: 'identity' },
-  spec: {
-    image: 'registry.example.com/skeleton-api:1.4.2',
-    replicas: { min: 2, max: 10 },
-    autoscaling: { targetCPUUtilizationPercentage: 70 },
-    database: { secretRef: { name: 'accounts-db', key: 'url' } },
-    redis: { secretRef: { name: 'accounts-redis', key: 'url' } },
-    migrations: { backoffLimit: 2, activeDeadlineSeconds: 600 },
-    jwt: { rotationInterval: '720h', accessTokenTTL: '15m' },
-    monitoring: { serviceMonitor: { enabled: true, interval: '30s' } },
-  },
-};
+// The SkeletonApp of the design document, as synth publishes it.
+const example = EXAMPLE_SKELETON_APP;
 type ExampleSpec = typeof example.spec;
 
 /** kube-apiserver's view of an object: defaults applied; unknown fields refused (Strict field validation). */
