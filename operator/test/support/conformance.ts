@@ -435,38 +435,22 @@ export function registerConformance(target: ConformanceTarget): void {
       );
       const custom = config.makeApiClient(k8s.CustomObjectsApi);
       const group = 'platform.skeleton.dev';
-      const app = await custom.createNamespacedCustomObject({
-        group,
-        version: 'v1alpha1',
-        namespace: ns,
-        plural: 'skeletonapps',
-        body: {
-          apiVersion: `${group}/v1alpha1`,
-          kind: 'SkeletonApp',
-          metadata: { name: 'accounts' },
-          spec: {
-            image: 'registry.example.com/skeleton-api:1.4.2',
-            database: { secretRef: { name: 'db' } },
-            unknownField: 1,
-          },
-        },
-      });
-      t.deepEqual(app.spec.replicas, { min: 2, max: 10 }, 'defaults from the CRD schema');
-      t.false('unknownField' in app.spec, 'unknown fields are pruned');
-      const refused = await codeOf(
+      const createApp = (name: string, spec: object) =>
         custom.createNamespacedCustomObject({
           group,
           version: 'v1alpha1',
           namespace: ns,
           plural: 'skeletonapps',
-          body: {
-            apiVersion: `${group}/v1alpha1`,
-            kind: 'SkeletonApp',
-            metadata: { name: 'bad' },
-            spec: { image: 'no-tag' },
-          },
-        }),
-      );
+          body: { apiVersion: `${group}/v1alpha1`, kind: 'SkeletonApp', metadata: { name }, spec },
+        });
+      const app = await createApp('accounts', {
+        image: 'registry.example.com/skeleton-api:1.4.2',
+        database: { secretRef: { name: 'db' } },
+        unknownField: 1,
+      });
+      t.deepEqual(app.spec.replicas, { min: 2, max: 10 }, 'defaults from the CRD schema');
+      t.false('unknownField' in app.spec, 'unknown fields are pruned');
+      const refused = await codeOf(createApp('bad', { image: 'no-tag' }));
       t.is(refused, 422);
     },
     { fakeOnly: true },

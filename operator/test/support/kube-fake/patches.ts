@@ -61,26 +61,8 @@ function arrayIndex(token: string, length: number, allowEnd: boolean): number | 
   return i < length || (allowEnd && i === length) ? i : undefined;
 }
 
-/** Walk to the container of the last token; throws PathNotFound when a step is missing. */
-function resolveParent(doc: unknown, tokens: string[], pointer: string, index: number): unknown {
-  let cur = doc;
-  for (const t of tokens.slice(0, -1)) {
-    if (Array.isArray(cur)) {
-      const i = arrayIndex(t, cur.length, false);
-      if (i === undefined) throw notFound(pointer, index);
-      cur = cur[i];
-    } else if (isPlainObject(cur) && Object.hasOwn(cur, t)) cur = cur[t];
-    else throw notFound(pointer, index);
-  }
-  return cur;
-}
-
-function notFound(pointer: string, index: number): PatchError {
-  return new PatchError(`operation ${index}: path "${pointer}" does not exist`, 'PathNotFound', index);
-}
-
-function getAt(doc: unknown, pointer: string, index: number): unknown {
-  const tokens = parsePointer(pointer, index);
+/** Walks `tokens` from `doc`; throws PathNotFound when a step is missing. */
+function walk(doc: unknown, tokens: readonly string[], pointer: string, index: number): unknown {
   let cur = doc;
   for (const t of tokens) {
     if (Array.isArray(cur)) {
@@ -91,6 +73,19 @@ function getAt(doc: unknown, pointer: string, index: number): unknown {
     else throw notFound(pointer, index);
   }
   return cur;
+}
+
+/** The container of the last token. */
+function resolveParent(doc: unknown, tokens: string[], pointer: string, index: number): unknown {
+  return walk(doc, tokens.slice(0, -1), pointer, index);
+}
+
+function notFound(pointer: string, index: number): PatchError {
+  return new PatchError(`operation ${index}: path "${pointer}" does not exist`, 'PathNotFound', index);
+}
+
+function getAt(doc: unknown, pointer: string, index: number): unknown {
+  return walk(doc, parsePointer(pointer, index), pointer, index);
 }
 
 /** Returns the new document (only differs from `doc` when the root is replaced). */
