@@ -48,7 +48,7 @@ export class WorkQueue {
   private readonly bucket: TokenBucket;
   private running = 0;
   private stopping = false;
-  private idle: (() => void) | undefined;
+  private onIdle: (() => void) | undefined;
 
   constructor(
     private readonly reconcile: Reconcile,
@@ -60,6 +60,11 @@ export class WorkQueue {
 
   get depth(): number {
     return this.queue.length;
+  }
+
+  /** Nothing queued, running or waiting for a retry. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.running === 0 && this.timers.size === 0;
   }
 
   add(key: string): void {
@@ -104,7 +109,7 @@ export class WorkQueue {
     if (this.running === 0) return;
     await Promise.race([
       new Promise<void>((resolve) => {
-        this.idle = resolve;
+        this.onIdle = resolve;
       }),
       new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
     ]);
@@ -140,7 +145,7 @@ export class WorkQueue {
       this.processing.delete(key);
       this.running--;
       if (this.dirty.delete(key)) this.add(key);
-      if (this.running === 0 && this.stopping) this.idle?.();
+      if (this.running === 0 && this.stopping) this.onIdle?.();
       this.pump();
     }
   }

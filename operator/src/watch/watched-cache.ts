@@ -14,9 +14,10 @@ export interface WatchedCacheOptions<T extends KubeObject = KubeObject> {
   kubeConfig: k8s.KubeConfig;
   /** The collection to watch, e.g. /api/v1/namespaces/x/configmaps or /apis/g/v1/skeletonapps. */
   path: string;
-  /** Lists the collection; it is given the labelSelector and must apply it. */
-  list: (options: { labelSelector?: string }) => Promise<ListResult<T>>;
+  /** Lists the collection; it is given the selectors and must apply them. */
+  list: (options: { labelSelector?: string; fieldSelector?: string }) => Promise<ListResult<T>>;
   labelSelector?: string;
+  fieldSelector?: string;
   /** A watch without any event or bookmark for this long is considered dead and restarted. Default 5 min. */
   inactivityTimeoutMs?: number;
   backoff?: BackoffOptions;
@@ -40,6 +41,12 @@ function stripped<T extends KubeObject>(object: T): T {
   return { ...object, metadata };
 }
 
+/** Whether resourceVersion `a` is known to be newer than `b` (both decimal integers). */
+function isNewer(a: string | undefined, b: string | undefined): boolean {
+  if (!a || !b || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return BigInt(a) > BigInt(b);
+}
+
 function statusCodeOf(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const record = error as { statusCode?: unknown; code?: unknown };
@@ -59,6 +66,7 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
   private readonly backoff: Backoff;
   private readonly inactivityTimeoutMs: number;
   private rv: string | undefined;
+  private listed = false;
   private stopped = false;
   private running: Promise<void> | undefined;
   private abortWatch: (() => void) | undefined;
@@ -73,6 +81,11 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
   /** The resourceVersion the cache is current at (from the last list, event or bookmark). */
   get resourceVersion(): string | undefined {
     return this.rv;
+  }
+
+  /** Whether the first list has been stored (the readiness of a controller's caches). */
+  get synced(): boolean {
+    return this.listed;
   }
 
   /** Starts the loop; resolves once the first list is in the cache (failed lists are retried). */
@@ -100,6 +113,20 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
     return this.cache.get(keyOf(namespace, name));
   }
 
+  /**
+   * Read-your-writes: stores the object a write returned, so the next reconcile sees it before the
+   * watch delivers it. An object the cache already holds at a newer resourceVersion is kept (a
+   * controller may have written after us); resourceVersions are compared only when both are
+   * integers, as etcd's are, and otherwise the written object wins until the watch corrects it.
+   */
+  remember(raw: T): void {
+    const object = stripped(raw);
+    const key = keyOf(object.metadata?.namespace, object.metadata?.name);
+    const cached = this.cache.get(key);
+    if (cached && isNewer(cached.metadata?.resourceVersion, object.metadata?.resourceVersion)) return;
+    this.cache.set(key, object);
+  }
+
   list(namespace?: string): T[] {
     const all = [...this.cache.values()];
     return namespace === undefined ? all : all.filter((object) => object.metadata?.namespace === namespace);
@@ -118,6 +145,7 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
           continue;
         }
         needList = false;
+        this.listed = true;
         this.firstList?.resolve();
         this.firstList = undefined;
         if (this.stopped) break;
@@ -145,7 +173,8 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
 
   /** List and reconcile the cache with it: added for new, updated for changed, deleted for vanished. */
   private async relist(): Promise<void> {
-    const result = await this.options.list({ labelSelector: this.options.labelSelector });
+    const { labelSelector, fieldSelector } = this.options;
+    const result = await this.options.list({ labelSelector, fieldSelector });
     if (this.stopped) return;
     const seen = new Set<string>();
     for (const raw of result.items) {
@@ -189,6 +218,7 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
       const query: Record<string, string | boolean> = { allowWatchBookmarks: true };
       if (this.rv) query.resourceVersion = this.rv;
       if (this.options.labelSelector) query.labelSelector = this.options.labelSelector;
+      if (this.options.fieldSelector) query.fieldSelector = this.options.fieldSelector;
       new k8s.Watch(this.options.kubeConfig)
         .watch(
           this.options.path,

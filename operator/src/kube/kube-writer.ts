@@ -1,0 +1,70 @@
+import * as k8s from '@kubernetes/client-node';
+import { type KubernetesObject, SKELETON_APP } from '@skeleton/charts';
+import type { SkeletonAppObject } from '../reconcile/desired-state.js';
+import type { ClusterWriter } from '../reconcile/reconciler.js';
+import { mergePatchFor } from '../reconcile/status-patch.js';
+import type { SkeletonAppStatus } from '../status/skeleton-app-status.js';
+
+/** The one field manager every apply uses, so ownership of each field is stable across versions. */
+export const FIELD_MANAGER = 'skeleton-operator';
+
+const MERGE_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+
+export interface KubeWriterOptions {
+  kubeConfig: k8s.KubeConfig;
+  /** Told of each object a write returned (read-your-writes for the caches). */
+  remember(object: k8s.KubernetesObject): void;
+}
+
+/**
+ * The operator's writes through client-node: children by server-side apply with force (the
+ * operator is the source of truth for every field it sets), the SkeletonApp's finalizers by a
+ * merge patch guarded by resourceVersion (so a concurrent change is never overwritten), and its
+ * status through the /status subresource.
+ */
+export function createKubeWriter(options: KubeWriterOptions): ClusterWriter {
+  const objects = k8s.KubernetesObjectApi.makeApiClient(options.kubeConfig);
+  const custom = options.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+  const target = (app: SkeletonAppObject) => ({
+    group: SKELETON_APP.group,
+    version: SKELETON_APP.version,
+    plural: SKELETON_APP.plural,
+    namespace: app.metadata?.namespace ?? '',
+    name: app.metadata?.name ?? '',
+  });
+  const kept = <T>(object: T): T => {
+    options.remember(object as k8s.KubernetesObject);
+    return object;
+  };
+  return {
+    async apply(object: KubernetesObject) {
+      const applied = await objects.patch(
+        object,
+        undefined,
+        undefined,
+        FIELD_MANAGER,
+        true,
+        k8s.PatchStrategy.ServerSideApply,
+      );
+      return kept(applied);
+    },
+    async setFinalizers(app, finalizers) {
+      const body = { metadata: { finalizers, resourceVersion: app.metadata?.resourceVersion } };
+      return kept(
+        (await custom.patchNamespacedCustomObject(
+          { ...target(app), body },
+          MERGE_PATCH,
+        )) as SkeletonAppObject,
+      );
+    },
+    async patchStatus(app, previous: SkeletonAppStatus | undefined, next: SkeletonAppStatus) {
+      const body = {
+        status: mergePatchFor(
+          previous as Record<string, unknown> | undefined,
+          next as Record<string, unknown>,
+        ),
+      };
+      return kept(await custom.patchNamespacedCustomObjectStatus({ ...target(app), body }, MERGE_PATCH));
+    },
+  };
+}

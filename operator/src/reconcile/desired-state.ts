@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import {
+  type KubernetesObject,
+  renderSkeletonApp,
+  type SkeletonAppSpec,
+  skeletonAppSpecSchema,
+} from '@skeleton/charts';
+
+/**
+ * On every object the operator applies: a fingerprint of the configuration it applied. When the
+ * live object carries the fingerprint of what would be applied now, nothing is sent, which is what
+ * keeps a resync of an unchanged cluster at zero writes.
+ */
+export const APPLIED_HASH_ANNOTATION = 'platform.skeleton.dev/applied-hash';
+
+/** The Secret holding an app's JWT key set. */
+export const keySetSecretName = (appName: string) => `${appName}-jwt-keys`;
+
+export interface SkeletonAppObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    generation?: number;
+    resourceVersion?: string;
+    deletionTimestamp?: unknown;
+    finalizers?: string[];
+  };
+  spec?: unknown;
+  status?: unknown;
+}
+
+export type SpecProblem = { path: string; message: string };
+
+export type ParsedSpec = { ok: true; spec: SkeletonAppSpec } | { ok: false; problems: SpecProblem[] };
+
+/**
+ * The spec as charts defines it, defaults applied. The CRD rejects what zod rejects, so a failure
+ * means the CRD in the cluster is older or newer than this operator; it is reported, never thrown.
+ */
+export function parseSpec(app: SkeletonAppObject): ParsedSpec {
+  const parsed = skeletonAppSpecSchema.safeParse(app.spec ?? {});
+  if (parsed.success) return { ok: true, spec: parsed.data };
+  return {
+    ok: false,
+    problems: parsed.error.issues.map((issue) => ({
+      path: ['spec', ...issue.path.map(String)].join('.'),
+      message: issue.message,
+    })),
+  };
+}
+
+function fingerprint(object: KubernetesObject): string {
+  return createHash('sha256').update(JSON.stringify(object)).digest('hex').slice(0, 16);
+}
+
+export interface DesiredContext {
+  /** The image the Deployment may run. */
+  approvedImage: string;
+  serviceMonitorAvailable: boolean;
+}
+
+/** Everything the app should consist of, each object stamped with the fingerprint of its configuration. */
+export function desiredObjects(
+  app: { name: string; namespace: string; uid: string },
+  spec: SkeletonAppSpec,
+  context: DesiredContext,
+): KubernetesObject[] {
+  const rendered = renderSkeletonApp(
+    { name: app.name, namespace: app.namespace, uid: app.uid, spec },
+    {
+      approvedImage: context.approvedImage,
+      keySetSecretName: keySetSecretName(app.name),
+      serviceMonitorAvailable: context.serviceMonitorAvailable,
+      ownerReference: true,
+    },
+  );
+  return rendered.map((object) => ({
+    ...object,
+    metadata: {
+      ...object.metadata,
+      annotations: { ...object.metadata.annotations, [APPLIED_HASH_ANNOTATION]: fingerprint(object) },
+    },
+  }));
+}
+
+/** Whether the live object already carries the configuration `desired` would apply. */
+export function isUpToDate(
+  desired: KubernetesObject,
+  live: { metadata?: { annotations?: Record<string, string> } } | undefined,
+): boolean {
+  const wanted = desired.metadata.annotations?.[APPLIED_HASH_ANNOTATION];
+  return (
+    live !== undefined &&
+    wanted !== undefined &&
+    live.metadata?.annotations?.[APPLIED_HASH_ANNOTATION] === wanted
+  );
+}

@@ -1,0 +1,185 @@
+import type { KubernetesObject } from '@skeleton/charts';
+import type { EventSubject, EventType } from '../events/event-recorder.js';
+import { SKELETON_APP_KIND } from '../kube/owned-kinds.js';
+import type { ReconcileOutcome } from '../queue/work-queue.js';
+import {
+  computeStatus,
+  findStatusCondition,
+  type SkeletonAppStatus,
+  statusChanged,
+} from '../status/skeleton-app-status.js';
+import { desiredObjects, isUpToDate, parseSpec, type SkeletonAppObject } from './desired-state.js';
+import { invalidSpecStatus } from './invalid-spec.js';
+import { observeDeployment } from './observe.js';
+
+/** Marks a SkeletonApp whose deletion the operator has yet to record. */
+export const FINALIZER = 'platform.skeleton.dev/finalizer';
+
+/** A child as cached: whatever the API server returned, read defensively. */
+type Live = { metadata?: { annotations?: Record<string, string>; generation?: number } } & Record<
+  string,
+  unknown
+>;
+
+/** Reads, from the caches the watches keep. */
+export interface ClusterView {
+  app(namespace: string, name: string): SkeletonAppObject | undefined;
+  child(kind: { apiVersion: string; kind: string }, namespace: string, name: string): Live | undefined;
+}
+
+/** Writes; each returns the object as the API server stored it. */
+export interface ClusterWriter {
+  apply(object: KubernetesObject): Promise<unknown>;
+  setFinalizers(app: SkeletonAppObject, finalizers: string[]): Promise<SkeletonAppObject>;
+  patchStatus(
+    app: SkeletonAppObject,
+    previous: SkeletonAppStatus | undefined,
+    next: SkeletonAppStatus,
+  ): Promise<unknown>;
+}
+
+export interface ReconcilerDeps {
+  view: ClusterView;
+  writer: ClusterWriter;
+  events: {
+    record(subject: EventSubject, type: EventType, reason: string, note: string): Promise<unknown>;
+    forget(subject: { namespace: string; name: string }): void;
+  };
+  /** Whether the monitoring.coreos.com ServiceMonitor API is served right now. */
+  serviceMonitorAvailable(): boolean;
+  clock(): Date;
+  log(level: 'info' | 'warn' | 'debug', msg: string, fields: Record<string, unknown>): void;
+}
+
+const DEPLOYMENT = { apiVersion: 'apps/v1', kind: 'Deployment' };
+
+function subjectOf(app: SkeletonAppObject, namespace: string, name: string): EventSubject {
+  return {
+    apiVersion: SKELETON_APP_KIND.apiVersion,
+    kind: SKELETON_APP_KIND.kind,
+    name,
+    namespace,
+    ...(app.metadata?.uid ? { uid: app.metadata.uid } : {}),
+  };
+}
+
+/**
+ * The level-based reconcile of one SkeletonApp (`namespace/name`): whatever happened before, it
+ * compares the world with the spec and closes the gap. Reads come from the watch caches; a write
+ * happens only for what differs, so an unchanged world costs nothing but CPU.
+ */
+export function createReconciler(deps: ReconcilerDeps) {
+  const { view, writer, events, log } = deps;
+
+  async function finalize(app: SkeletonAppObject, namespace: string, name: string): Promise<void> {
+    const finalizers = app.metadata?.finalizers ?? [];
+    if (!finalizers.includes(FINALIZER)) return;
+    // The children carry ownerReferences: the garbage collector removes them once the app is gone.
+    log('info', 'SkeletonApp deleted; its objects are left to garbage collection', { namespace, name });
+    await events.record(
+      subjectOf(app, namespace, name),
+      'Normal',
+      'Deleted',
+      'The SkeletonApp is being deleted; its objects are removed by garbage collection.',
+    );
+    await writer.setFinalizers(
+      app,
+      finalizers.filter((finalizer) => finalizer !== FINALIZER),
+    );
+    events.forget({ namespace, name });
+  }
+
+  /** Applies what is missing or differs; returns the kinds written. */
+  async function applyChildren(desired: KubernetesObject[], namespace: string): Promise<string[]> {
+    const written: string[] = [];
+    for (const object of desired) {
+      if (isUpToDate(object, view.child(object, namespace, object.metadata.name))) continue;
+      await writer.apply(object);
+      written.push(`${object.kind}/${object.metadata.name}`);
+    }
+    return written;
+  }
+
+  async function announce(
+    subject: EventSubject,
+    previous: SkeletonAppStatus | undefined,
+    next: SkeletonAppStatus,
+  ): Promise<void> {
+    const before = (type: Parameters<typeof findStatusCondition>[1]) => findStatusCondition(previous, type);
+    const after = (type: Parameters<typeof findStatusCondition>[1]) => findStatusCondition(next, type);
+    const ready = after('Ready');
+    if (ready && ready.status !== before('Ready')?.status) {
+      if (ready.status === 'True') await events.record(subject, 'Normal', 'Ready', ready.message);
+      else if (before('Ready')?.status === 'True')
+        await events.record(subject, 'Warning', 'NotReady', `${ready.reason}: ${ready.message}`);
+    }
+    const degraded = after('Degraded');
+    if (degraded?.status === 'True' && before('Degraded')?.status !== 'True')
+      await events.record(subject, 'Warning', degraded.reason, degraded.message);
+    const monitoring = after('MonitoringAvailable');
+    if (monitoring && monitoring.reason !== before('MonitoringAvailable')?.reason) {
+      if (monitoring.reason === 'ServiceMonitorAPIMissing')
+        await events.record(subject, 'Warning', monitoring.reason, monitoring.message);
+    }
+  }
+
+  return async function reconcile(key: string): Promise<ReconcileOutcome> {
+    const [namespace = '', name = ''] = key.split('/');
+    let app = view.app(namespace, name);
+    if (!app) {
+      events.forget({ namespace, name });
+      return undefined;
+    }
+    if (app.metadata?.deletionTimestamp) {
+      await finalize(app, namespace, name);
+      return undefined;
+    }
+    const finalizers = app.metadata?.finalizers ?? [];
+    if (!finalizers.includes(FINALIZER)) app = await writer.setFinalizers(app, [...finalizers, FINALIZER]);
+
+    const subject = subjectOf(app, namespace, name);
+    const generation = app.metadata?.generation ?? 1;
+    const previous = app.status as SkeletonAppStatus | undefined;
+    const parsed = parseSpec(app);
+    if (!parsed.ok) {
+      const next = invalidSpecStatus(previous, generation, parsed.problems, deps.clock());
+      if (statusChanged(previous, next)) {
+        await writer.patchStatus(app, previous, next);
+        await announce(subject, previous, next);
+      }
+      return undefined;
+    }
+
+    const { spec } = parsed;
+    const monitoringAvailable = deps.serviceMonitorAvailable();
+    const desired = desiredObjects({ name, namespace, uid: app.metadata?.uid ?? '' }, spec, {
+      approvedImage: spec.image,
+      serviceMonitorAvailable: monitoringAvailable,
+    });
+    const written = await applyChildren(desired, namespace);
+    if (written.length > 0) {
+      log('info', 'applied', { namespace, name, objects: written });
+      await events.record(subject, 'Normal', 'Applied', `Applied ${written.join(', ')}.`);
+    }
+
+    const deployment = view.child(DEPLOYMENT, namespace, name);
+    const next = computeStatus(
+      {
+        generation,
+        previous,
+        desiredImage: spec.image,
+        ...(deployment ? { deployment: observeDeployment(deployment) } : {}),
+        expectedReplicas: spec.replicas.min,
+        monitoring: { requested: spec.monitoring.serviceMonitor.enabled, apiAvailable: monitoringAvailable },
+      },
+      deps.clock(),
+    );
+    if (statusChanged(previous, next)) {
+      await writer.patchStatus(app, previous, next);
+      await announce(subject, previous, next);
+    }
+    return undefined;
+  };
+}
+
+export type Reconcile = ReturnType<typeof createReconciler>;

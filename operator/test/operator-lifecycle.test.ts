@@ -1,0 +1,90 @@
+import test from 'ava';
+import { APPLIED_HASH_ANNOTATION } from '../src/reconcile/desired-state.js';
+import { FINALIZER } from '../src/reconcile/reconciler.js';
+import {
+  conditionOf,
+  exampleApp,
+  isReady,
+  startCluster,
+  startOperator,
+  until,
+} from './support/operator-harness.js';
+
+/** The operator's lifecycle against the fake kube-apiserver and its simulated controllers, over real HTTP. */
+
+const EXPECTED_CHILDREN = [
+  'ConfigMap/accounts-config',
+  'Deployment/accounts',
+  'HorizontalPodAutoscaler/accounts',
+  'NetworkPolicy/accounts',
+  'NetworkPolicy/accounts-migration',
+  'PodDisruptionBudget/accounts',
+  'Service/accounts',
+  'ServiceAccount/accounts',
+];
+
+test('applying a SkeletonApp creates its children with owner references and becomes Ready', async (t) => {
+  const cluster = await startCluster();
+  t.teardown(() => cluster.close());
+  await cluster.createNamespace('identity');
+  const operator = await startOperator(cluster);
+  t.teardown(() => operator.stop());
+
+  await cluster.createApp(exampleApp('accounts', 'identity', { config: { LOG_LEVEL: 'info' } }));
+  t.true(await until(async () => isReady(await cluster.getApp('identity', 'accounts'))), 'Ready');
+
+  const children = await cluster.childrenOf('identity', 'accounts');
+  for (const child of EXPECTED_CHILDREN) t.true(children.includes(child), child);
+  t.true(
+    children.some((child) => child.startsWith('Job/accounts-migrate-')),
+    'the migration Job',
+  );
+
+  const app = await cluster.getApp('identity', 'accounts');
+  t.deepEqual(app?.metadata.finalizers, [FINALIZER]);
+  t.is(app?.status?.observedGeneration, 1);
+  t.is(app?.status?.currentImage, 'registry.example.com/skeleton-api:1.4.2');
+  t.is(app?.status?.readyReplicas, 2);
+  t.is(conditionOf(app, 'Progressing')?.status, 'False');
+  t.is(conditionOf(app, 'Degraded')?.status, 'False');
+  t.is(conditionOf(app, 'MonitoringAvailable')?.reason, 'ServiceMonitorAPIMissing');
+
+  const deployment = (await cluster.objects.read({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'accounts', namespace: 'identity' },
+  })) as {
+    metadata: {
+      annotations?: Record<string, string>;
+      ownerReferences?: { uid: string; controller?: boolean }[];
+    };
+  };
+  t.like(deployment.metadata.ownerReferences?.[0], { uid: app?.metadata.uid, controller: true });
+  t.truthy(deployment.metadata.annotations?.[APPLIED_HASH_ANNOTATION]);
+});
+
+test('events tell what happened to the app: applied objects, the missing ServiceMonitor API, Ready', async (t) => {
+  const cluster = await startCluster();
+  t.teardown(() => cluster.close());
+  await cluster.createNamespace('identity');
+  const operator = await startOperator(cluster);
+  t.teardown(() => operator.stop());
+  await cluster.createApp(exampleApp('accounts', 'identity'));
+  t.true(await until(async () => isReady(await cluster.getApp('identity', 'accounts'))));
+  const { items } = await cluster.objects.list('events.k8s.io/v1', 'Event', 'identity');
+  const events = items as unknown as {
+    reason: string;
+    type: string;
+    regarding: { name: string; kind: string };
+  }[];
+  t.deepEqual(events.map((event) => `${event.type}/${event.reason}`).sort(), [
+    'Normal/Applied',
+    'Normal/Ready',
+    'Warning/ServiceMonitorAPIMissing',
+  ]);
+  for (const event of events) t.like(event.regarding, { kind: 'SkeletonApp', name: 'accounts' });
+  t.deepEqual(
+    operator.logger.lines.filter((line) => line.level === 'warn' || line.level === 'error'),
+    [],
+  );
+});
