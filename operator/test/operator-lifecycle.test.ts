@@ -88,3 +88,54 @@ test('events tell what happened to the app: applied objects, the missing Service
     [],
   );
 });
+
+test('a spec change bumps the generation, is rolled out and shows in observedGeneration', async (t) => {
+  const cluster = await startCluster();
+  t.teardown(() => cluster.close());
+  await cluster.createNamespace('identity');
+  const operator = await startOperator(cluster);
+  t.teardown(() => operator.stop());
+  await cluster.createApp(exampleApp('accounts', 'identity'));
+  t.true(await until(async () => isReady(await cluster.getApp('identity', 'accounts'))));
+
+  const image = 'registry.example.com/skeleton-api:1.5.0';
+  const patched = await cluster.patchAppSpec('identity', 'accounts', {
+    image,
+    replicas: { min: 3, max: 10 },
+  });
+  t.is(patched.metadata.generation, 2);
+  t.true(
+    await until(async () => {
+      const app = await cluster.getApp('identity', 'accounts');
+      return isReady(app) && app?.status?.currentImage === image && app.status.readyReplicas === 3;
+    }),
+    'rolled out',
+  );
+  const app = await cluster.getApp('identity', 'accounts');
+  t.is(app?.status?.observedGeneration, 2);
+  t.is(conditionOf(app, 'Ready')?.reason, 'Available');
+  const jobs = (await cluster.childrenOf('identity', 'accounts')).filter((child) => child.startsWith('Job/'));
+  t.is(jobs.length, 2, 'a migration Job per image');
+});
+
+test('deleting a SkeletonApp removes its children and the finalizer', async (t) => {
+  const cluster = await startCluster();
+  t.teardown(() => cluster.close());
+  await cluster.createNamespace('identity');
+  const operator = await startOperator(cluster);
+  t.teardown(() => operator.stop());
+  await cluster.createApp(exampleApp('accounts', 'identity'));
+  t.true(await until(async () => isReady(await cluster.getApp('identity', 'accounts'))));
+
+  await cluster.deleteApp('identity', 'accounts');
+  t.true(
+    await until(async () => (await cluster.getApp('identity', 'accounts')) === undefined),
+    'the app is gone',
+  );
+  t.true(
+    await until(async () => (await cluster.childrenOf('identity', 'accounts')).length === 0),
+    'children collected',
+  );
+  const { items } = await cluster.objects.list('events.k8s.io/v1', 'Event', 'identity');
+  t.true(items.some((event) => (event as unknown as { reason: string }).reason === 'Deleted'));
+});

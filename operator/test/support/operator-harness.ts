@@ -2,6 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import { EXAMPLE_SKELETON_APP, SKELETON_APP, skeletonAppCrd } from '@skeleton/charts';
 import type { OperatorConfig } from '../../src/config.js';
 import { type Logger, type OperatorOptions, SkeletonAppOperator } from '../../src/operator.js';
+import { APPLIED_HASH_ANNOTATION } from '../../src/reconcile/desired-state.js';
 import {
   type FakeApiServer,
   type FakeApiServerOptions,
@@ -67,7 +68,7 @@ export type SkeletonApp = {
   spec: Record<string, unknown>;
   status?: {
     observedGeneration?: number;
-    conditions?: { type: string; status: string; reason: string }[];
+    conditions?: { type: string; status: string; reason: string; lastTransitionTime?: string }[];
     currentImage?: string;
     readyReplicas?: number;
     phase?: string;
@@ -97,6 +98,8 @@ export interface Cluster {
   deleteApp(namespace: string, name: string): Promise<void>;
   /** The children of an app, as `Kind/name`, from the API server. */
   childrenOf(namespace: string, app: string): Promise<string[]>;
+  /** The children of an app, as `Kind/name@applied-hash`: the configuration each one carries. */
+  appliedChildren(namespace: string, app: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -134,6 +137,21 @@ export async function startCluster(options: FakeApiServerOptions = {}): Promise<
     if (status !== 201) throw new Error(`CRD not created: ${status} ${JSON.stringify(body)}`);
   };
   await createCrd(skeletonAppCrd());
+  const children = async (namespace: string, app: string) => {
+    const found: { id: string; object: k8s.KubernetesObject }[] = [];
+    for (const [apiVersion, kind] of CHILD_KINDS) {
+      const list = await objects.list(apiVersion, kind, namespace);
+      for (const object of list.items) {
+        if (
+          object.metadata?.ownerReferences?.some(
+            (owner) => owner.name === app && owner.kind === 'SkeletonApp',
+          )
+        )
+          found.push({ id: `${kind}/${object.metadata?.name}`, object });
+      }
+    }
+    return found.sort((a, b) => a.id.localeCompare(b.id));
+  };
   const cluster: Cluster = {
     fake,
     kubeConfig,
@@ -165,19 +183,12 @@ export async function startCluster(options: FakeApiServerOptions = {}): Promise<
       await custom.deleteNamespacedCustomObject({ ...APP, namespace, name });
     },
     async childrenOf(namespace, app) {
-      const found: string[] = [];
-      for (const [apiVersion, kind] of CHILD_KINDS) {
-        const list = await objects.list(apiVersion, kind, namespace);
-        for (const item of list.items) {
-          if (
-            item.metadata?.ownerReferences?.some(
-              (owner) => owner.name === app && owner.kind === 'SkeletonApp',
-            )
-          )
-            found.push(`${kind}/${item.metadata?.name}`);
-        }
-      }
-      return found.sort();
+      return (await children(namespace, app)).map(({ id }) => id);
+    },
+    async appliedChildren(namespace, app) {
+      return (await children(namespace, app)).map(
+        ({ id, object }) => `${id}@${object.metadata?.annotations?.[APPLIED_HASH_ANNOTATION]}`,
+      );
     },
     close: () => fake.close(),
   };
