@@ -16,7 +16,7 @@ import { LeaderElector } from './leader-election.js';
 import { createOperatorMetrics, type OperatorMetrics } from './observability/metrics.js';
 import { WorkQueue, type WorkQueueOptions } from './queue/work-queue.js';
 import type { SkeletonAppObject } from './reconcile/desired-state.js';
-import { createReconciler } from './reconcile/reconciler.js';
+import { createReconciler, type OwnedChild } from './reconcile/reconciler.js';
 import type { BackoffOptions } from './watch/backoff.js';
 import { ServiceMonitorApi } from './watch/service-monitor-api.js';
 import { type KubeObject, WatchedCache } from './watch/watched-cache.js';
@@ -143,6 +143,7 @@ export class SkeletonAppOperator {
           this.childCache(kindKey(kind), namespace)?.get(namespace, name) as ReturnType<
             Parameters<typeof createReconciler>[0]['view']['child']
           >,
+        owned: (namespace, ownerUid) => this.ownedChildren(namespace, ownerUid),
       },
       writer,
       events,
@@ -311,6 +312,19 @@ export class SkeletonAppOperator {
 
   private childCache(key: string, namespace: string): WatchedCache<KubeObject> | undefined {
     return this.children.get(key)?.[this.indexOf(namespace)];
+  }
+
+  private ownedChildren(namespace: string, ownerUid: string): OwnedChild[] {
+    const owned: OwnedChild[] = [];
+    for (const kind of [...OWNED_KINDS, SERVICE_MONITOR_KIND]) {
+      for (const object of this.childCache(kindKey(kind), namespace)?.list(namespace) ?? []) {
+        const controller = object.metadata?.ownerReferences?.find(
+          (reference) => reference.controller === true,
+        );
+        if (controller?.uid === ownerUid) owned.push({ kind, object: object as OwnedChild['object'] });
+      }
+    }
+    return owned;
   }
 
   private remember(object: KubeObject): void {

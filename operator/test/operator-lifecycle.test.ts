@@ -5,6 +5,7 @@ import {
   conditionOf,
   exampleApp,
   isReady,
+  SERVICE_MONITOR_CRD,
   startCluster,
   startOperator,
   until,
@@ -138,4 +139,45 @@ test('deleting a SkeletonApp removes its children and the finalizer', async (t) 
   );
   const { items } = await cluster.objects.list('events.k8s.io/v1', 'Event', 'identity');
   t.true(items.some((event) => (event as unknown as { reason: string }).reason === 'Deleted'));
+});
+
+test('what the spec stops asking for is removed; the rest stays and the app stays Ready', async (t) => {
+  const cluster = await startCluster();
+  t.teardown(() => cluster.close());
+  await cluster.createNamespace('identity');
+  await cluster.createCrd(SERVICE_MONITOR_CRD);
+  const operator = await startOperator(cluster);
+  t.teardown(() => operator.stop());
+  await cluster.createApp(exampleApp('accounts', 'identity', { config: { LOG_LEVEL: 'info' } }));
+  t.true(await until(async () => isReady(await cluster.getApp('identity', 'accounts'))));
+  t.true(
+    await until(async () =>
+      (await cluster.childrenOf('identity', 'accounts')).includes('ConfigMap/accounts-config'),
+    ),
+  );
+
+  await cluster.patchAppSpec('identity', 'accounts', {
+    config: null,
+    podDisruptionBudget: { enabled: false },
+    networkPolicy: { enabled: false },
+    monitoring: { serviceMonitor: { enabled: false } },
+  });
+  const gone = ['ConfigMap/accounts-config', 'PodDisruptionBudget/accounts', 'NetworkPolicy/accounts'];
+  t.true(
+    await until(async () => {
+      const children = await cluster.childrenOf('identity', 'accounts');
+      return gone.every((child) => !children.includes(child));
+    }),
+    'removed',
+  );
+  const children = await cluster.childrenOf('identity', 'accounts');
+  for (const kept of ['Deployment/accounts', 'Service/accounts', 'HorizontalPodAutoscaler/accounts'])
+    t.true(children.includes(kept), kept);
+  t.true(
+    children.some((child) => child.startsWith('Job/')),
+    'the migration Job is kept for its logs',
+  );
+  const monitors = await cluster.objects.list('monitoring.coreos.com/v1', 'ServiceMonitor', 'identity');
+  t.deepEqual(monitors.items, [], 'the ServiceMonitor too');
+  t.true(await until(async () => isReady(await cluster.getApp('identity', 'accounts'))));
 });

@@ -11,7 +11,9 @@ export interface PolicyRule {
  * this list, and the operator's own tests check every request it makes against it.
  * - Owned objects are written by server-side apply, which creates as well (patch + create); they
  *   are watched (list, watch) to notice drift. The API never needs `update` on them.
- * - Old migration Jobs are pruned (delete); everything else is removed by garbage collection.
+ * - What a spec stops asking for is deleted (a disabled PodDisruptionBudget, NetworkPolicy, Ingress or
+ *   ServiceMonitor, a ConfigMap without settings); what every app has (ServiceAccount, Service,
+ *   Deployment, HPA) only goes with the app, by garbage collection, so it needs no delete.
  * - Secrets: only the key-set Secret it owns, read by name and applied; never listed or watched,
  *   so the operator cannot read the other Secrets of a namespace wholesale.
  * - CustomResourceDefinitions are watched to notice when the ServiceMonitor API appears.
@@ -31,9 +33,10 @@ export const OPERATOR_CLUSTER_PERMISSIONS: readonly PolicyRule[] = [
   { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
   {
     apiGroups: [''],
-    resources: ['services', 'configmaps', 'serviceaccounts'],
+    resources: ['services', 'serviceaccounts'],
     verbs: ['get', 'list', 'watch', 'create', 'patch'],
   },
+  { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'patch'] },
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   {
@@ -44,17 +47,17 @@ export const OPERATOR_CLUSTER_PERMISSIONS: readonly PolicyRule[] = [
   {
     apiGroups: ['policy'],
     resources: ['poddisruptionbudgets'],
-    verbs: ['get', 'list', 'watch', 'create', 'patch'],
+    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
   },
   {
     apiGroups: ['networking.k8s.io'],
     resources: ['networkpolicies', 'ingresses'],
-    verbs: ['get', 'list', 'watch', 'create', 'patch'],
+    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
   },
   {
     apiGroups: ['monitoring.coreos.com'],
     resources: ['servicemonitors'],
-    verbs: ['get', 'list', 'watch', 'create', 'patch'],
+    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
   },
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
   {

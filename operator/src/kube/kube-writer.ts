@@ -48,6 +48,28 @@ export function createKubeWriter(options: KubeWriterOptions): ClusterWriter {
       );
       return kept(applied);
     },
+    async remove(kind, object) {
+      const uid = object.metadata?.uid;
+      try {
+        await objects.delete(
+          {
+            apiVersion: kind.apiVersion,
+            kind: kind.kind,
+            metadata: { name: object.metadata?.name, namespace: object.metadata?.namespace },
+          },
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          'Background',
+          // Only the object that was looked at: a namesake created meanwhile is left alone.
+          uid ? { preconditions: { uid } } : undefined,
+        );
+      } catch (error) {
+        // Already gone is what was wanted.
+        if (!(error instanceof k8s.ApiException && error.code === 404)) throw error;
+      }
+    },
     async setFinalizers(app, finalizers) {
       const body = { metadata: { finalizers, resourceVersion: app.metadata?.resourceVersion } };
       return kept(

@@ -21,15 +21,27 @@ type Live = { metadata?: { annotations?: Record<string, string>; generation?: nu
   unknown
 >;
 
+type KindRef = { apiVersion: string; kind: string };
+
+/** A cached child with its kind (list items do not carry one). */
+export interface OwnedChild {
+  kind: KindRef;
+  object: Live & { metadata?: { name?: string; namespace?: string; uid?: string } };
+}
+
 /** Reads, from the caches the watches keep. */
 export interface ClusterView {
   app(namespace: string, name: string): SkeletonAppObject | undefined;
-  child(kind: { apiVersion: string; kind: string }, namespace: string, name: string): Live | undefined;
+  child(kind: KindRef, namespace: string, name: string): Live | undefined;
+  /** Every cached child in `namespace` whose controller is the app with this uid. */
+  owned(namespace: string, ownerUid: string): OwnedChild[];
 }
 
 /** Writes; each returns the object as the API server stored it. */
 export interface ClusterWriter {
   apply(object: KubernetesObject): Promise<unknown>;
+  /** Deletes exactly this object (its uid is a precondition), leaving its dependents to the GC. */
+  remove(kind: KindRef, object: OwnedChild['object']): Promise<void>;
   setFinalizers(app: SkeletonAppObject, finalizers: string[]): Promise<SkeletonAppObject>;
   patchStatus(
     app: SkeletonAppObject,
@@ -100,6 +112,23 @@ export function createReconciler(deps: ReconcilerDeps) {
     return written;
   }
 
+  /**
+   * Removes what the spec no longer asks for (a disabled PodDisruptionBudget, NetworkPolicy or
+   * ServiceMonitor, a ConfigMap without settings). Migration Jobs are kept: their logs and status
+   * say what ran, and ttlSecondsAfterFinished removes them.
+   */
+  async function prune(desired: KubernetesObject[], namespace: string, uid: string): Promise<string[]> {
+    const wanted = new Set(desired.map((object) => `${object.kind}/${object.metadata.name}`));
+    const removed: string[] = [];
+    for (const { kind, object } of view.owned(namespace, uid)) {
+      const id = `${kind.kind}/${object.metadata?.name}`;
+      if (kind.kind === 'Job' || wanted.has(id)) continue;
+      await writer.remove(kind, object);
+      removed.push(id);
+    }
+    return removed;
+  }
+
   async function announce(
     subject: EventSubject,
     previous: SkeletonAppStatus | undefined,
@@ -160,6 +189,16 @@ export function createReconciler(deps: ReconcilerDeps) {
     if (written.length > 0) {
       log('info', 'applied', { namespace, name, objects: written });
       await events.record(subject, 'Normal', 'Applied', `Applied ${written.join(', ')}.`);
+    }
+    const removed = await prune(desired, namespace, app.metadata?.uid ?? '');
+    if (removed.length > 0) {
+      log('info', 'removed what the spec no longer asks for', { namespace, name, objects: removed });
+      await events.record(
+        subject,
+        'Normal',
+        'Removed',
+        `Removed ${removed.join(', ')}: the spec no longer asks for them.`,
+      );
     }
 
     const deployment = view.child(DEPLOYMENT, namespace, name);
