@@ -1,0 +1,152 @@
+import {
+  OPERATOR_CLUSTER_PERMISSIONS,
+  OPERATOR_NAMESPACE_PERMISSIONS,
+  type PolicyRule,
+} from '@skeleton/charts';
+import test from 'ava';
+import { kubeConfigFor } from './support/kube-fake/kubeconfig.js';
+import {
+  exampleApp,
+  isReady,
+  operatorConfig,
+  SERVICE_MONITOR_CRD,
+  startCluster,
+  startOperator,
+  until,
+} from './support/operator-harness.js';
+import { startRecordingProxy } from './support/recording-proxy.js';
+
+/** The ClusterRole and Role the install ships are enough for everything the operator does, and no wider. */
+
+interface Attributes {
+  verb: string;
+  group: string;
+  /** `resource` or `resource/subresource`. */
+  resource: string;
+  namespace?: string;
+}
+
+/** What kube-apiserver's RBAC authorizer sees of a request; undefined for non-resource URLs (discovery). */
+function requestAttributes(method: string, url: string): Attributes | undefined {
+  const { pathname, searchParams } = new URL(url, 'http://x');
+  const parts = pathname.split('/').filter(Boolean);
+  let rest: string[];
+  let group: string;
+  if (parts[0] === 'api' && parts.length > 2) {
+    group = '';
+    rest = parts.slice(2);
+  } else if (parts[0] === 'apis' && parts.length > 3) {
+    group = parts[1] as string;
+    rest = parts.slice(3);
+  } else return undefined;
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length > 2) {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+  const [resource = '', name, subresource] = rest;
+  const watch = searchParams.get('watch') === 'true' || searchParams.get('watch') === '1';
+  const verbs: Record<string, string> = {
+    GET: name === undefined ? (watch ? 'watch' : 'list') : 'get',
+    POST: 'create',
+    PUT: 'update',
+    PATCH: 'patch',
+    DELETE: name === undefined ? 'deletecollection' : 'delete',
+  };
+  return {
+    verb: verbs[method] ?? method.toLowerCase(),
+    group,
+    resource: subresource ? `${resource}/${subresource}` : resource,
+    ...(namespace === undefined ? {} : { namespace }),
+  };
+}
+
+const allows = (rules: readonly PolicyRule[], { verb, group, resource }: Attributes) =>
+  rules.some(
+    (rule) =>
+      rule.apiGroups.includes(group) && rule.resources.includes(resource) && rule.verbs.includes(verb),
+  );
+
+test('request attributes are read as the RBAC authorizer reads them', (t) => {
+  t.deepEqual(requestAttributes('GET', '/apis/apps/v1/namespaces/a/deployments?labelSelector=x'), {
+    verb: 'list',
+    group: 'apps',
+    resource: 'deployments',
+    namespace: 'a',
+  });
+  t.deepEqual(requestAttributes('GET', '/api/v1/configmaps?watch=true'), {
+    verb: 'watch',
+    group: '',
+    resource: 'configmaps',
+  });
+  t.deepEqual(requestAttributes('PATCH', '/apis/g/v1/namespaces/a/things/n/status'), {
+    verb: 'patch',
+    group: 'g',
+    resource: 'things/status',
+    namespace: 'a',
+  });
+  t.is(requestAttributes('GET', '/apis/apps/v1'), undefined, 'discovery');
+  t.is(requestAttributes('GET', '/api/v1'), undefined, 'discovery');
+});
+
+test('every request of a full lifecycle is allowed by the shipped ClusterRole and Role', async (t) => {
+  const cluster = await startCluster();
+  t.teardown(() => cluster.close());
+  const proxy = await startRecordingProxy(cluster.fake.url);
+  t.teardown(() => proxy.close());
+  await cluster.createNamespace('skeleton-system');
+  await cluster.createNamespace('identity');
+
+  const base = operatorConfig().leaderElection;
+  const operator = await startOperator(
+    { ...cluster, kubeConfig: kubeConfigFor(proxy.url) },
+    { config: operatorConfig({ leaderElection: { ...base, enabled: true, retryPeriodSeconds: 0.25 } }) },
+  );
+  t.teardown(() => operator.stop());
+  t.true(await until(() => operator.leading));
+
+  await cluster.createApp(exampleApp('accounts', 'identity', { config: { LOG_LEVEL: 'info' } }));
+  t.true(await until(async () => isReady(await cluster.getApp('identity', 'accounts'))));
+  await cluster.createCrd(SERVICE_MONITOR_CRD);
+  t.true(
+    await until(
+      async () =>
+        (await cluster.objects.list('monitoring.coreos.com/v1', 'ServiceMonitor', 'identity')).items
+          .length === 1,
+    ),
+  );
+  await cluster.patchAppSpec('identity', 'accounts', {
+    config: null,
+    monitoring: { serviceMonitor: { enabled: false } },
+  });
+  t.true(
+    await until(
+      async () => !(await cluster.childrenOf('identity', 'accounts')).includes('ConfigMap/accounts-config'),
+    ),
+  );
+  await cluster.deleteApp('identity', 'accounts');
+  t.true(await until(async () => (await cluster.getApp('identity', 'accounts')) === undefined));
+  await operator.stop();
+
+  const seen = new Set<string>();
+  for (const { method, url } of proxy.requests) {
+    const attributes = requestAttributes(method, url);
+    if (!attributes) continue;
+    const key = `${attributes.verb} ${attributes.group}/${attributes.resource}`;
+    seen.add(key);
+    const inOwnNamespace = attributes.namespace === 'skeleton-system';
+    const allowed =
+      allows(OPERATOR_CLUSTER_PERMISSIONS, attributes) ||
+      (inOwnNamespace && allows(OPERATOR_NAMESPACE_PERMISSIONS, attributes));
+    t.true(allowed, `${method} ${url} needs ${key}`);
+  }
+  t.log([...seen].sort().join('\n'));
+  for (const used of [
+    'patch platform.skeleton.dev/skeletonapps/status',
+    'patch apps/deployments',
+    'delete /configmaps',
+    'create events.k8s.io/events',
+    'update coordination.k8s.io/leases',
+  ])
+    t.true(seen.has(used), `the scenario exercised ${used}`);
+});
