@@ -183,7 +183,7 @@ export function startSimulatedControllers(
     const replicasFor = (deployment: KubeObject): number => {
       const replicas = specOf(deployment).replicas;
       if (typeof replicas === 'number') return replicas;
-      const hpa = api.store.list(hpas, deployment.metadata.namespace).find((candidate) => {
+      const hpa = api.store.find(hpas, deployment.metadata.namespace, (candidate) => {
         const target = (specOf(candidate).scaleTargetRef ?? {}) as Json;
         return target.kind === 'Deployment' && target.name === deployment.metadata.name;
       });

@@ -20,8 +20,7 @@ export class ResourceVersionTooOld extends Error {
 }
 
 const resourceKey = (resource: ResourceType) => `${groupVersion(resource)}/${resource.plural}`;
-const objectKey = (resource: ResourceType, namespace: string | undefined, name: string) =>
-  `${resourceKey(resource)}/${namespace ?? ''}/${name}`;
+const objectKey = (namespace: string | undefined, name: string) => `${namespace ?? ''}/${name}`;
 
 /**
  * Objects and their history. Every write takes the next value of one global counter as its
@@ -31,7 +30,8 @@ const objectKey = (resource: ResourceType, namespace: string | undefined, name: 
  */
 export class ObjectStore {
   private revision = 0;
-  private readonly objects = new Map<string, KubeObject>();
+  /** Per resource (so a list reads only its own kind), then by `namespace/name`. */
+  private readonly objects = new Map<string, Map<string, KubeObject>>();
   private history: StoredEvent[] = [];
   /** Events before this revision have been compacted away. */
   private compactedThrough = 0;
@@ -48,36 +48,50 @@ export class ObjectStore {
   }
 
   get(resource: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
-    const object = this.objects.get(objectKey(resource, namespace, name));
+    const object = this.objects.get(resourceKey(resource))?.get(objectKey(namespace, name));
     return object && structuredClone(object);
   }
 
   list(resource: ResourceType, namespace?: string): KubeObject[] {
-    const prefix = `${resourceKey(resource)}/`;
-    return [...this.objects.entries()]
-      .filter(
-        ([key, object]) =>
-          key.startsWith(prefix) && (namespace === undefined || object.metadata.namespace === namespace),
-      )
-      .map(([, object]) => structuredClone(object))
-      .sort((a, b) =>
-        `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(
-          `${b.metadata.namespace ?? ''}/${b.metadata.name}`,
-        ),
-      );
+    const objects = this.objects.get(resourceKey(resource)) ?? new Map<string, KubeObject>();
+    return [...objects.entries()]
+      .filter(([, object]) => namespace === undefined || object.metadata.namespace === namespace)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([, object]) => structuredClone(object));
+  }
+
+  /** The first object of the kind in `namespace` that matches, without copying the others. */
+  find(
+    resource: ResourceType,
+    namespace: string | undefined,
+    predicate: (object: KubeObject) => boolean,
+  ): KubeObject | undefined {
+    for (const object of this.objects.get(resourceKey(resource))?.values() ?? []) {
+      if ((namespace === undefined || object.metadata.namespace === namespace) && predicate(object))
+        return structuredClone(object);
+    }
+    return undefined;
   }
 
   /** Stores a new version of an object (created or changed) and returns it as stored. */
   put(resource: ResourceType, object: KubeObject, type: 'ADDED' | 'MODIFIED'): KubeObject {
     const stored = structuredClone(object);
     stored.metadata.resourceVersion = String(++this.revision);
-    this.objects.set(objectKey(resource, stored.metadata.namespace, stored.metadata.name as string), stored);
+    const key = resourceKey(resource);
+    let objects = this.objects.get(key);
+    if (!objects) {
+      objects = new Map();
+      this.objects.set(key, objects);
+    }
+    objects.set(objectKey(stored.metadata.namespace, stored.metadata.name as string), stored);
     this.record(type, resource, stored);
     return structuredClone(stored);
   }
 
   remove(resource: ResourceType, object: KubeObject): KubeObject {
-    this.objects.delete(objectKey(resource, object.metadata.namespace, object.metadata.name as string));
+    this.objects
+      .get(resourceKey(resource))
+      ?.delete(objectKey(object.metadata.namespace, object.metadata.name as string));
     const gone = structuredClone(object);
     gone.metadata.resourceVersion = String(++this.revision);
     this.record('DELETED', resource, gone);
