@@ -1,7 +1,12 @@
 import * as k8s from '@kubernetes/client-node';
 import test, { type ExecutionContext } from 'ava';
 import { Backoff } from '../src/watch/backoff.js';
-import { type KubeObject, WatchedCache, type WatchedEventType } from '../src/watch/watched-cache.js';
+import {
+  type KubeObject,
+  type ListResult,
+  WatchedCache,
+  type WatchedEventType,
+} from '../src/watch/watched-cache.js';
 import { type FakeApiServer, startFakeApiServer } from './support/kube-fake/fake-api-server.js';
 import { kubeConfigFor } from './support/kube-fake/kubeconfig.js';
 
@@ -40,6 +45,7 @@ async function harness(
   options: {
     inactivityTimeoutMs?: number;
     labelSelector?: string;
+    fieldSelector?: string;
     onEvent?: (type: WatchedEventType, object: KubeObject) => void;
     seed?: (core: k8s.CoreV1Api, namespace: string) => Promise<void>;
     beforeStart?: (fake: FakeApiServer) => void;
@@ -58,7 +64,9 @@ async function harness(
     kubeConfig: config,
     path: CM_PATH(namespace),
     labelSelector: options.labelSelector,
-    list: ({ labelSelector }) => core.listNamespacedConfigMap({ namespace, labelSelector }),
+    fieldSelector: options.fieldSelector,
+    list: ({ labelSelector, fieldSelector }) =>
+      core.listNamespacedConfigMap({ namespace, labelSelector, fieldSelector }),
     inactivityTimeoutMs: options.inactivityTimeoutMs,
     backoff: { initialMs: 20, maxMs: 200, jitter: 0.1 },
     onEvent: (type, object, old) => {
@@ -154,6 +162,30 @@ test('the label selector scopes the list and the watch', async (t) => {
     body: configMap('mine-2', {}, { app: 'mine' }),
   });
   t.true(await h.saw('added', 'mine-2'));
+  t.is(h.cache.get(h.namespace, 'other'), undefined);
+  t.false(h.events.some((event) => event.name === 'other' || event.name === 'theirs'));
+});
+
+test('the field selector scopes the list and the watch', async (t) => {
+  const h = await harness(t, {
+    fieldSelector: 'metadata.name=mine',
+    seed: async (core, namespace) => {
+      await core.createNamespacedConfigMap({ namespace, body: configMap('mine', { v: '1' }) });
+      await core.createNamespacedConfigMap({ namespace, body: configMap('theirs') });
+    },
+  });
+  t.deepEqual(
+    h.cache.list().map((object) => object.metadata?.name),
+    ['mine'],
+  );
+  // 'other' is written first: once the change to 'mine' arrives, an unfiltered watch would have sent it.
+  await h.core.createNamespacedConfigMap({ namespace: h.namespace, body: configMap('other') });
+  await h.core.replaceNamespacedConfigMap({
+    name: 'mine',
+    namespace: h.namespace,
+    body: configMap('mine', { v: '2' }),
+  });
+  t.true(await h.saw('updated', 'mine'));
   t.is(h.cache.get(h.namespace, 'other'), undefined);
   t.false(h.events.some((event) => event.name === 'other' || event.name === 'theirs'));
 });
@@ -325,6 +357,77 @@ test('stop() before the first list succeeds rejects start()', async (t) => {
   await sleep(50);
   await cache.stop();
   await t.throwsAsync(started, { message: /stopped/ });
+});
+
+test('synced turns true once the first list is stored, not before', async (t) => {
+  const fake = await startFakeApiServer();
+  t.teardown(() => fake.close());
+  let answerList!: (result: ListResult) => void;
+  const cache = new WatchedCache({
+    kubeConfig: kubeConfigFor(fake.url),
+    path: '/api/v1/namespaces/default/configmaps',
+    list: () =>
+      new Promise<ListResult>((resolve) => {
+        answerList = resolve;
+      }),
+    onEvent: () => {},
+  });
+  t.teardown(() => cache.stop());
+  t.false(cache.synced, 'not started');
+  const started = cache.start();
+  t.false(cache.synced, 'the list is still outstanding');
+  answerList({ metadata: { resourceVersion: '1' }, items: [] });
+  await started;
+  t.true(cache.synced);
+});
+
+test('remember(): a written object is read back before the watch delivers it', async (t) => {
+  const h = await harness(t);
+  // Hold the watch: only remember() can put the object into the cache.
+  h.fake.faults.stallWatches();
+  const written = await h.core.createNamespacedConfigMap({
+    namespace: h.namespace,
+    body: configMap('written', { v: '1' }),
+    fieldManager: 'tester',
+  });
+  t.is(h.cache.get(h.namespace, 'written'), undefined);
+  h.cache.remember(written);
+  const cached = h.cache.get(h.namespace, 'written') as k8s.V1ConfigMap | undefined;
+  t.is(cached?.metadata?.resourceVersion, written.metadata?.resourceVersion);
+  t.deepEqual(cached?.data, { v: '1' });
+  t.is(cached?.metadata?.managedFields, undefined, 'stripped, as listed and watched objects are');
+  t.deepEqual(h.events, [], 'remembering is not an event');
+});
+
+/** A copy of the cached ConfigMap at another resourceVersion, holding other data. */
+function variantOf(h: Harness, name: string, resourceVersion: string, data: Record<string, string>) {
+  const cached = h.cache.get(h.namespace, name) as k8s.V1ConfigMap;
+  return { ...cached, metadata: { ...cached.metadata, resourceVersion }, data };
+}
+
+const dataOf = (h: Harness, name: string) => (h.cache.get(h.namespace, name) as k8s.V1ConfigMap).data;
+
+const seedShared = async (core: k8s.CoreV1Api, namespace: string) => {
+  await core.createNamespacedConfigMap({ namespace, body: configMap('shared', { v: 'listed' }) });
+};
+
+test('remember(): a cached object at a newer integer resourceVersion is kept', async (t) => {
+  const h = await harness(t, { seed: seedShared });
+  const listedAt = BigInt(h.cache.get(h.namespace, 'shared')?.metadata?.resourceVersion ?? '');
+  // Another controller wrote after us and the watch already brought its version in.
+  h.cache.remember(variantOf(h, 'shared', String(listedAt - 1n), { v: 'ours, older' }));
+  t.deepEqual(dataOf(h, 'shared'), { v: 'listed' });
+  h.cache.remember(variantOf(h, 'shared', String(listedAt + 1n), { v: 'ours, newer' }));
+  t.deepEqual(dataOf(h, 'shared'), { v: 'ours, newer' });
+});
+
+test('remember(): when a resourceVersion is not an integer, the written object is stored', async (t) => {
+  const h = await harness(t, { seed: seedShared });
+  // resourceVersions are opaque to clients; only etcd's integers may be ordered.
+  h.cache.remember(variantOf(h, 'shared', 'opaque-7', { v: 'written, opaque version' }));
+  t.deepEqual(dataOf(h, 'shared'), { v: 'written, opaque version' });
+  h.cache.remember(variantOf(h, 'shared', '1', { v: 'written over an opaque version' }));
+  t.deepEqual(dataOf(h, 'shared'), { v: 'written over an opaque version' });
 });
 
 test('Backoff doubles up to the cap, adds bounded jitter and resets', (t) => {
