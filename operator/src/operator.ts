@@ -16,7 +16,7 @@ import { LeaderElector } from './leader-election.js';
 import { createOperatorMetrics, type OperatorMetrics } from './observability/metrics.js';
 import { WorkQueue, type WorkQueueOptions } from './queue/work-queue.js';
 import type { SkeletonAppObject } from './reconcile/desired-state.js';
-import { createReconciler, type OwnedChild } from './reconcile/reconciler.js';
+import { createReconciler, type Live, type OwnedChild } from './reconcile/reconciler.js';
 import type { BackoffOptions } from './watch/backoff.js';
 import { ServiceMonitorApi } from './watch/service-monitor-api.js';
 import { type KubeObject, WatchedCache } from './watch/watched-cache.js';
@@ -123,9 +123,10 @@ export class SkeletonAppOperator {
       onChange: (available) => void this.serviceMonitorApiChanged(available, objects),
     });
 
+    const eventsApi = kubeConfig.makeApiClient(k8s.EventsV1Api);
     const events = new EventRecorder({
       create: (body) =>
-        kubeConfig.makeApiClient(k8s.EventsV1Api).createNamespacedEvent({
+        eventsApi.createNamespacedEvent({
           namespace: body.metadata.namespace,
           body: body as unknown as k8s.EventsV1Event,
         }),
@@ -140,9 +141,7 @@ export class SkeletonAppOperator {
         app: (namespace, name) =>
           this.appCache(namespace)?.get(namespace, name) as SkeletonAppObject | undefined,
         child: (kind, namespace, name) =>
-          this.childCache(kindKey(kind), namespace)?.get(namespace, name) as ReturnType<
-            Parameters<typeof createReconciler>[0]['view']['child']
-          >,
+          this.childCache(kindKey(kind), namespace)?.get(namespace, name) as Live | undefined,
         owned: (namespace, ownerUid) => this.ownedChildren(namespace, ownerUid),
       },
       writer,

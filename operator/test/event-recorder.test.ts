@@ -4,6 +4,7 @@ import {
   EventRecorder,
   type EventRecorderOptions,
   type EventSubject,
+  truncateUtf8,
 } from '../src/events/event-recorder.js';
 
 /** EventRecorder: the events.k8s.io/v1 body it sends, and client-go's per-object spam filter. */
@@ -204,4 +205,10 @@ test('a create that throws synchronously is handled the same way', async (t) => 
   });
   t.false(await recorder.record(APP, 'Warning', 'Degraded', 'quota exceeded'));
   t.is(logs[0]?.msg, 'event not recorded');
+});
+
+test('the note is cut at 1024 UTF-8 bytes, as the API server counts, never inside a character', (t) => {
+  t.is(truncateUtf8('é'.repeat(1024), 1024), 'é'.repeat(512));
+  t.is(truncateUtf8(`${'a'.repeat(1023)}😀`, 1024), 'a'.repeat(1023));
+  t.is(truncateUtf8('short', 1024), 'short');
 });

@@ -106,3 +106,24 @@ test('stopping the leader releases the Lease: the standby takes over at once', a
   t.false(first.leading);
   t.true(await until(() => second.leading, 5_000), 'long before the 30 s lease would have expired');
 });
+
+test('a leader that cannot renew its Lease stops reconciling and says so, as controller-runtime exits', async (t) => {
+  const cluster = await startCluster();
+  t.teardown(() => cluster.close());
+  await cluster.createNamespace('skeleton-system');
+  let lost = 0;
+  const operator = await startOperator(cluster, {
+    config: configFor('operator-a'),
+    onLostLeadership: () => {
+      lost++;
+    },
+  });
+  t.teardown(() => operator.stop());
+  t.true(await until(() => operator.leading));
+
+  cluster.fake.faults.failNext({ verb: 'update', path: /\/leases\//, count: 1_000, code: 500 });
+  t.true(await until(() => lost === 1, 10_000), 'onLostLeadership called');
+  t.false(operator.leading);
+  t.is(await leaderGauge(operator), 0);
+  t.true(operator.logger.lines.some((line) => line.level === 'error' && /lost leadership/.test(line.msg)));
+});

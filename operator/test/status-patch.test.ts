@@ -63,3 +63,9 @@ test('the inputs are not mutated', (t) => {
   t.deepEqual(previous, PREVIOUS);
   t.deepEqual(next, { phase: 'Available' });
 });
+
+test('a nested field the next status drops is removed by naming it null', (t) => {
+  t.deepEqual(mergePatchFor({ keys: { current: 'k2', previous: 'k1' } }, { keys: { current: 'k2' } }), {
+    keys: { current: 'k2', previous: null },
+  });
+});

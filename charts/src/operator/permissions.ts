@@ -36,7 +36,11 @@ export const OPERATOR_CLUSTER_PERMISSIONS: readonly PolicyRule[] = [
     resources: ['services', 'serviceaccounts'],
     verbs: ['get', 'list', 'watch', 'create', 'patch'],
   },
-  { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+  {
+    apiGroups: [''],
+    resources: ['configmaps'],
+    verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
+  },
   { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'patch'] },
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   {

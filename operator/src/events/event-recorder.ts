@@ -47,6 +47,23 @@ interface ObjectBudget {
   sent: Map<string, number>;
 }
 
+/** events.k8s.io/v1 refuses a longer note; Go counts its length in UTF-8 bytes. */
+const NOTE_MAX_BYTES = 1024;
+
+/** The longest prefix of `text` that fits in `maxBytes` of UTF-8, never cutting a character in half. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  let bytes = 0;
+  let end = 0;
+  for (const character of text) {
+    const size = Buffer.byteLength(character, 'utf8');
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    end += character.length;
+  }
+  return text.slice(0, end);
+}
+
 /** Kubernetes' Time: RFC 3339 with microseconds, as MicroTime is serialized. */
 const microTime = (date: Date) => date.toISOString().replace(/Z$/, '000Z');
 
@@ -93,7 +110,7 @@ export class EventRecorder {
       reportingInstance: this.options.reportingInstance,
       action: 'Reconcile',
       reason,
-      note: note.slice(0, 1024),
+      note: truncateUtf8(note, NOTE_MAX_BYTES),
       type,
       regarding: subject,
     };

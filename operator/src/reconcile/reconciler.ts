@@ -16,7 +16,7 @@ import { observeDeployment } from './observe.js';
 export const FINALIZER = 'platform.skeleton.dev/finalizer';
 
 /** A child as cached: whatever the API server returned, read defensively. */
-type Live = { metadata?: { annotations?: Record<string, string>; generation?: number } } & Record<
+export type Live = { metadata?: { annotations?: Record<string, string>; generation?: number } } & Record<
   string,
   unknown
 >;
