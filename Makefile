@@ -1,5 +1,5 @@
 # The same targets as the npm scripts, for people and tools that reach for make.
-.PHONY: install start test lint format typecheck migrate bench synth kube-fake ci
+.PHONY: install start test lint format typecheck migrate bench synth kube-fake operator ci
 
 install:
 	npm ci
@@ -33,6 +33,10 @@ synth:
 # The fake kube-apiserver on its own: make kube-fake PORT=8080
 kube-fake:
 	npm run kube-fake -w operator -- --port $(or $(PORT),0)
+
+# The operator, against the cluster KUBECONFIG names: make operator (see the README's "Try it").
+operator:
+	npm start -w operator
 
 ci:
 	bash .ci/run

@@ -1,0 +1,133 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import test from 'ava';
+import { parse } from 'yaml';
+import { until } from './support/operator-harness.js';
+import { childEnvironment, httpGet, REPO_ROOT, startProcess } from './support/operator-process.js';
+
+/**
+ * The README's "Try it", as a person runs it in three terminals: the standalone fake, kubectl, and
+ * `npm start -w operator`, each its own process. Only the ports differ: free ones instead of fixed.
+ */
+const hasKubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+const kubectlTest = hasKubectl ? test.serial : test.skip;
+if (!hasKubectl) {
+  test('kubectl is not installed: the walkthrough is skipped', (t) => {
+    t.log('kubectl was not found on PATH; install it to run test/operator-walkthrough.test.ts');
+    t.pass();
+  });
+}
+
+const run = promisify(execFile);
+const DEADLINE_MS = 60_000;
+const CRD = join(REPO_ROOT, 'charts/dist/skeletonapp-crd.yaml');
+const EXAMPLE = join(REPO_ROOT, 'charts/dist/example-skeletonapp.yaml');
+
+/** `kubectl get -o custom-columns` of the CRD's additionalPrinterColumns: what a cluster's table shows. */
+function printerColumns(): string {
+  const crd = parse(readFileSync(CRD, 'utf8')) as {
+    spec: { versions: { additionalPrinterColumns?: { name: string; jsonPath: string }[] }[] };
+  };
+  const columns = crd.spec.versions[0]?.additionalPrinterColumns ?? [];
+  return ['NAME:.metadata.name', ...columns.map((column) => `${column.name}:${column.jsonPath}`)].join(',');
+}
+
+kubectlTest(
+  'the README walkthrough: fake, kubectl apply, npm start; the example app becomes Ready',
+  async (t) => {
+    t.timeout(3 * DEADLINE_MS);
+    const dir = mkdtempSync(join(tmpdir(), 'operator-walkthrough-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const kubeconfig = join(dir, 'kubeconfig');
+    const kubectl = async (...args: string[]) =>
+      (await run('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'cache'), ...args])).stdout;
+
+    // Terminal 1: the fake kube-apiserver.
+    const fake = startProcess(
+      'npm',
+      ['run', 'kube-fake', '-w', 'operator', '--', '--port', '0', '--kubeconfig', kubeconfig],
+      { cwd: REPO_ROOT, env: childEnvironment({}), group: true },
+    );
+    t.teardown(async () => {
+      await fake.stop();
+    });
+    t.truthy(await fake.waitForOutput(/kubeconfig written to /, DEADLINE_MS), fake.stdout() + fake.stderr());
+
+    // Terminal 2: the CRD, the namespace and the example, as published.
+    t.regex(await kubectl('apply', '-f', CRD), /skeletonapps\.platform\.skeleton\.dev created/);
+    t.regex(await kubectl('create', 'namespace', 'identity'), /namespace\/identity created/);
+    t.regex(await kubectl('apply', '-f', EXAMPLE), /skeletonapp\.platform\.skeleton\.dev\/accounts created/);
+
+    // Terminal 3: the operator.
+    const operator = startProcess('npm', ['start', '-w', 'operator'], {
+      cwd: REPO_ROOT,
+      env: childEnvironment({
+        KUBECONFIG: kubeconfig,
+        LEADER_ELECTION: 'false',
+        METRICS_PORT: '0',
+        HEALTH_PORT: '0',
+      }),
+      group: true,
+    });
+    t.teardown(async () => {
+      await operator.stop();
+    });
+    const ports = await operator.waitForLog((line) => line.healthPort !== undefined, DEADLINE_MS);
+    t.truthy(ports, operator.stdout() + operator.stderr());
+
+    // Back in terminal 2.
+    t.regex(
+      await kubectl(
+        'wait',
+        '-n',
+        'identity',
+        'skeletonapp/accounts',
+        '--for=condition=Ready',
+        '--timeout=60s',
+      ),
+      /skeletonapp\.platform\.skeleton\.dev\/accounts condition met/,
+    );
+    let table = '';
+    t.true(
+      await until(async () => {
+        table = await kubectl(
+          'get',
+          'skeletonapps',
+          '-n',
+          'identity',
+          '-o',
+          `custom-columns=${printerColumns()}`,
+        );
+        return /^accounts\s+registry\.example\.com\/skeleton-api:1\.4\.2\s+2\/2\s+Available\s+\S+$/m.test(
+          table,
+        );
+      }, DEADLINE_MS),
+      table,
+    );
+    t.regex(table, /^NAME\s+IMAGE\s+READY\s+STATUS\s+AGE$/m);
+    t.regex(await kubectl('get', 'skeletonapps', '-n', 'identity'), /^accounts\s/m);
+
+    const children = await kubectl('get', 'deployments,services,hpa', '-n', 'identity');
+    t.regex(children, /^deployment\.apps\/accounts\s/m);
+    t.regex(children, /^service\/accounts\s/m);
+    t.regex(children, /^horizontalpodautoscaler\.autoscaling\/accounts\s/m);
+
+    t.is((await httpGet(`http://127.0.0.1:${ports?.healthPort}/readyz`)).status, 200);
+    const reconciled =
+      /^controller_runtime_reconcile_total\{controller="skeletonapp",result="success"} [1-9]/m;
+    const scrape = () => httpGet(`http://127.0.0.1:${ports?.metricsPort}/metrics`);
+    t.true(await until(async () => reconciled.test((await scrape()).body), DEADLINE_MS));
+
+    // Ctrl-C in terminal 3: the terminal signals the whole foreground process group.
+    operator.signal('SIGINT');
+    await operator.exited;
+    t.like(
+      operator.logs().find((line) => line.msg === 'stopped'),
+      { exitCode: 0 },
+      operator.stdout(),
+    );
+  },
+);
