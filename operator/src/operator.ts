@@ -190,6 +190,8 @@ export class SkeletonAppOperator {
   async start(): Promise<void> {
     await Promise.all([...this.allCaches().map((cache) => cache.start()), this.serviceMonitorApi.start()]);
     this.started = true;
+    // stop() may have come while the first lists were in flight: then there is nothing to lead.
+    if (this.stopping) return;
     this.metrics.setLeader(this.options.config.leaderElection.leaseName, false);
     if (this.elector) void this.elector.run();
     else this.startLeading();

@@ -5,7 +5,12 @@ import { Faults, type Verb } from './faults.js';
 import { KubeApi, type PropagationPolicy, type Subresource, type WriteOptions } from './kube-api.js';
 import { ObjectStore } from './object-store.js';
 import { openApiV3Document, openApiV3Index } from './openapi.js';
-import { groupVersion, ResourceRegistry, type ResourceType } from './resource-registry.js';
+import {
+  groupVersion,
+  type PrinterColumn,
+  ResourceRegistry,
+  type ResourceType,
+} from './resource-registry.js';
 import { parseRoute, type Route } from './routes.js';
 import { paginate, parseFieldSelector, parseLabelSelector } from './selectors.js';
 import {
@@ -154,22 +159,61 @@ const TABLE_COLUMNS = [
   },
 ];
 
+const age = (timestamp: unknown) => {
+  const created = Date.parse(String(timestamp ?? ''));
+  return Number.isNaN(created) ? '<unknown>' : humanDuration(Date.now() - created);
+};
+
 /**
- * A minimal meta.k8s.io/v1 Table (the default table convertor's columns, NAME and AGE), each row
- * embedding the object as ?includeObject= asks: Metadata (the default), Object or None.
+ * The value at a printer column's jsonPath: the simple `.a.b.c` paths CRDs use (kube-apiserver
+ * evaluates full JSONPath; anything else shows as empty, never as an error). Dates show as an age.
  */
-function tableOf(objects: KubeObject[], resourceVersion: string | undefined, includeObject: string | null) {
+function printerCell(object: KubeObject, column: PrinterColumn): unknown {
+  let value: unknown = object;
+  for (const field of column.jsonPath.replace(/^\./, '').split('.')) {
+    value =
+      value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[field] : undefined;
+  }
+  if (value === undefined || value === null) return null;
+  return column.type === 'date' ? age(value) : value;
+}
+
+/**
+ * A minimal meta.k8s.io/v1 Table, each row embedding the object as ?includeObject= asks: Metadata
+ * (the default), Object or None. Columns: NAME, then a CRD's additionalPrinterColumns when it has
+ * some (as the CRD table convertor), else AGE (the default table convertor).
+ */
+function tableOf(
+  objects: KubeObject[],
+  resourceVersion: string | undefined,
+  includeObject: string | null,
+  printerColumns: PrinterColumn[] | undefined,
+) {
+  const [nameColumn, ageColumn] = TABLE_COLUMNS;
+  const columns = printerColumns?.length ? printerColumns : undefined;
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: resourceVersion === undefined ? {} : { resourceVersion },
-    columnDefinitions: TABLE_COLUMNS,
+    columnDefinitions: columns
+      ? [
+          nameColumn,
+          ...columns.map((column) => ({
+            name: column.name,
+            type: column.type === 'date' ? 'string' : column.type,
+            format: '',
+            description: column.description ?? '',
+            priority: column.priority ?? 0,
+          })),
+        ]
+      : [nameColumn, ageColumn],
     rows: objects.map((object) => {
-      const created = Date.parse(String(object.metadata.creationTimestamp ?? ''));
       const row: { cells: unknown[]; object?: unknown } = {
         cells: [
           object.metadata.name,
-          Number.isNaN(created) ? '<unknown>' : humanDuration(Date.now() - created),
+          ...(columns
+            ? columns.map((column) => printerCell(object, column))
+            : [age(object.metadata.creationTimestamp)]),
         ],
       };
       if (includeObject === 'Object') row.object = object;
@@ -280,7 +324,12 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       if (method === 'GET') {
         const list = listOf(resource, namespace, query);
         if (!table) return send(response, 200, list);
-        const converted = tableOf(list.items, list.metadata.resourceVersion, includeObject);
+        const converted = tableOf(
+          list.items,
+          list.metadata.resourceVersion,
+          includeObject,
+          resource.printerColumns,
+        );
         return send(response, 200, { ...converted, metadata: list.metadata });
       }
       if (method === 'POST') {
@@ -294,7 +343,11 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       case 'GET': {
         const object = api.get(resource, namespace, name);
         if (!table) return send(response, 200, object);
-        return send(response, 200, tableOf([object], object.metadata.resourceVersion, includeObject));
+        return send(
+          response,
+          200,
+          tableOf([object], object.metadata.resourceVersion, includeObject, resource.printerColumns),
+        );
       }
       case 'PUT': {
         const body = (await readJson(request)) as KubeObject;
@@ -380,7 +433,12 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     const write = (type: string, object: unknown) => {
       const converted =
         tableObjects !== undefined && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')
-          ? tableOf([object as KubeObject], (object as KubeObject).metadata.resourceVersion, tableObjects)
+          ? tableOf(
+              [object as KubeObject],
+              (object as KubeObject).metadata.resourceVersion,
+              tableObjects,
+              resource.printerColumns,
+            )
           : object;
       const line = `${JSON.stringify({ type, object: converted })}\n`;
       if (stalled) buffered.push(line);

@@ -11,6 +11,16 @@ export interface ResourceType {
   statusSubresource: boolean;
   /** The CRD's openAPIV3Schema, for custom resources. */
   schema?: object;
+  /** The CRD version's additionalPrinterColumns, shown by `kubectl get` after NAME. */
+  printerColumns?: PrinterColumn[];
+}
+
+export interface PrinterColumn {
+  name: string;
+  type: string;
+  jsonPath: string;
+  description?: string;
+  priority?: number;
 }
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -79,6 +89,7 @@ interface CrdVersion {
   storage: boolean;
   schema?: { openAPIV3Schema?: object };
   subresources?: { status?: object };
+  additionalPrinterColumns?: PrinterColumn[];
 }
 
 interface CrdObject {
@@ -124,6 +135,7 @@ export class ResourceRegistry {
         shortNames: names.shortNames,
         statusSubresource: version.subresources?.status !== undefined,
         schema: version.schema?.openAPIV3Schema,
+        printerColumns: version.additionalPrinterColumns,
       }));
     this.removeCustomResource(crd);
     this.types.push(...added);
