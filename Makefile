@@ -1,5 +1,5 @@
 # The same targets as the npm scripts, for people and tools that reach for make.
-.PHONY: install start test lint format typecheck migrate bench synth kube-fake operator ci
+.PHONY: install start test lint format typecheck migrate bench bench-operator synth kube-fake operator ci
 
 install:
 	npm ci
@@ -25,6 +25,9 @@ migrate:
 
 bench:
 	npm run bench
+
+bench-operator:
+	npm run bench:operator
 
 # Regenerates charts/dist/ (the CRD, the operator install, the example and its manifests).
 synth:

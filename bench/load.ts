@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { percentile } from './stats.js';
 
 export interface Scenario {
   name: string;
@@ -23,11 +24,6 @@ export interface Measurement {
   timeouts: number;
   non2xx: number;
   statusCodes: Record<string, number>;
-}
-
-/** Nearest-rank percentile of an ascending array. */
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
 export async function measure(scenario: Scenario, timing: Timing): Promise<Measurement> {

@@ -15,15 +15,22 @@ export interface ServerSpec {
   script: string;
   readyPath: string;
   env: Record<string, string>;
+  /** The environment `env` is added to (default: this process's). */
+  baseEnv?: NodeJS.ProcessEnv;
+  /** The variable the server takes its port from (default PORT); the probe goes to that port. */
+  portVariable?: string;
+  /** Node options before the script, e.g. --cpu-prof. */
+  nodeArgs?: string[];
 }
 
 export interface RunningServer {
   origin: string;
+  pid: number;
   /** Resolves once the readiness probe answers; the API's probe queues behind any backlog of database work. */
   settle(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const probe = createServer().listen(0, '127.0.0.1');
   await once(probe, 'listening');
   const { port } = probe.address() as AddressInfo;
@@ -49,9 +56,14 @@ async function waitUntilReady(name: string, child: ChildProcess, url: string): P
 export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', spec.script], {
+  const child = spawn(process.execPath, [...(spec.nodeArgs ?? []), '--import', 'tsx', spec.script], {
     cwd: spec.cwd,
-    env: { ...process.env, ...spec.env, HOST: '127.0.0.1', PORT: String(port) },
+    env: {
+      ...(spec.baseEnv ?? process.env),
+      ...spec.env,
+      HOST: '127.0.0.1',
+      [spec.portVariable ?? 'PORT']: String(port),
+    },
     // The servers' stdout goes to our stderr so that our stdout carries only the report.
     stdio: ['ignore', 2, 2],
   });
@@ -59,7 +71,7 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   child.once('exit', () => running.delete(child));
   const settle = () => waitUntilReady(spec.name, child, `${origin}${spec.readyPath}`);
   await settle();
-  return { origin, settle };
+  return { origin, pid: child.pid as number, settle };
 }
 
 async function stop(child: ChildProcess): Promise<void> {

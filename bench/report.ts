@@ -44,15 +44,20 @@ export function renderMarkdown(rows: Row[], context: RunContext): string {
   ].join('\n');
 }
 
-export async function writeResults(rows: Row[], context: RunContext, markdown: string): Promise<void> {
+/** Writes `<name>.json` and `<name>.md` under bench/results/. */
+export async function writeResultFiles(name: string, json: object, markdown: string): Promise<void> {
   const directory = new URL('results/', import.meta.url);
   await mkdir(directory, { recursive: true });
+  await writeFile(new URL(`${name}.json`, directory), `${JSON.stringify(json, null, 2)}\n`);
+  await writeFile(new URL(`${name}.md`, directory), markdown);
+}
+
+export async function writeResults(rows: Row[], context: RunContext, markdown: string): Promise<void> {
   const json = {
     generatedAt: new Date().toISOString(),
     node: process.version,
     ...context,
     rows: rows.map((row) => ({ ...row.measurement, versusBare: ratios(row) })),
   };
-  await writeFile(new URL('latest.json', directory), `${JSON.stringify(json, null, 2)}\n`);
-  await writeFile(new URL('latest.md', directory), markdown);
+  await writeResultFiles('latest', json, markdown);
 }

@@ -1,24 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '../api/test/support/database.js';
+import { runBench } from './entry.js';
 import { maxConnections } from './fd-limit.js';
 import { measure, type Scenario } from './load.js';
 import { startServer, stopAllServers } from './processes.js';
 import { type Row, renderMarkdown, writeResults } from './report.js';
+import { setting } from './settings.js';
 
 const WARMUP_SECONDS = 2;
 const PASSWORD = 'correct horse battery staple';
 const JSON_HEADERS = { 'content-type': 'application/json' };
-
-function setting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`${name} must be a positive integer (got "${raw}")`);
-  return value;
-}
 
 async function post(url: string, body: object, expectedStatus: number): Promise<unknown> {
   const response = await fetch(url, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(body) });
@@ -139,18 +131,4 @@ async function main(): Promise<void> {
   await writeResults(rows, context, markdown);
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void cleanUp().finally(() => process.exit(128 + constants.signals[signal])));
-}
-
-try {
-  await main();
-} catch (error) {
-  process.stderr.write(`bench failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
-} finally {
-  await cleanUp().catch((error: unknown) => {
-    process.stderr.write(`bench clean-up failed: ${String(error)}\n`);
-    process.exitCode = 1;
-  });
-}
+await runBench(main, cleanUp);

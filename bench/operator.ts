@@ -1,0 +1,166 @@
+/**
+ * The operator under load: `npm run bench:operator`. The fake kube-apiserver runs in this process,
+ * the operator in its own (as in a cluster); N SkeletonApps are created at once after a baseline of
+ * single apps, and every step is timed from the fake's store notifications.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RequestEntry } from '../operator/test/support/kube-fake/faults.js';
+import { writeKubeconfig } from '../operator/test/support/kube-fake/kubeconfig.js';
+import { childEnvironment, OPERATOR_DIR } from '../operator/test/support/operator-process.js';
+import { runBench } from './entry.js';
+import { benchApp, createApp, inParallel, startBenchCluster } from './operator/cluster.js';
+import { type AppRef, BenchRun, mergeBaseline } from './operator/phase.js';
+import { RssSampler } from './operator/process-stats.js';
+import {
+  type OperatorBenchContext,
+  type PhaseResult,
+  renderMarkdown,
+  writesPerApp,
+} from './operator/report.js';
+import { RequestWindow } from './operator/requests.js';
+import { freePort, startServer, stopAllServers } from './processes.js';
+import { writeResultFiles } from './report.js';
+import { setting } from './settings.js';
+
+const STEADY_SECONDS = 10;
+const RSS_SAMPLE_MS = 250;
+const BASELINE_NAMESPACE = 'bench-alone';
+
+const settings = {
+  apps: setting('BENCH_OPERATOR_APPS', 1000),
+  namespaces: setting('BENCH_OPERATOR_NAMESPACES', 4),
+  parallelCreates: setting('BENCH_OPERATOR_PARALLEL_CREATES', 64),
+  baselineApps: setting('BENCH_OPERATOR_BASELINE_APPS', 5),
+  concurrency: setting('BENCH_OPERATOR_CONCURRENCY', 4),
+  timeoutSeconds: setting('BENCH_OPERATOR_TIMEOUT_SECONDS', 600),
+  /** A directory for the operator's V8 CPU profile (--cpu-prof), written when it exits. */
+  cpuProfileDirectory: process.env.BENCH_OPERATOR_CPU_PROF_DIR || undefined,
+};
+
+const progress = (message: string) => process.stderr.write(`${message}\n`);
+
+let cleaning: Promise<void> | undefined;
+const cleanUps: (() => Promise<void>)[] = [];
+// The operator first: the fake going away under it would only produce noise on its way out.
+const cleanUp = () => {
+  cleaning ??= stopAllServers().then(async () => {
+    for (const step of cleanUps.reverse()) await step();
+  });
+  return cleaning;
+};
+
+async function main(): Promise<boolean> {
+  // Other work on the machine takes CPU from the fake and the operator alike: worth knowing when reading the times.
+  const notes = [
+    `${availableParallelism()} CPUs; load average ${loadavg()[0]?.toFixed(2)} when the bench started.`,
+  ];
+  const loadNamespaces = Array.from({ length: settings.namespaces }, (_, index) => `bench-${index + 1}`);
+  const fake = await startBenchCluster([BASELINE_NAMESPACE, ...loadNamespaces]);
+  cleanUps.push(() => fake.close());
+  const directory = await mkdtemp(join(tmpdir(), 'bench-operator-'));
+  cleanUps.push(() => rm(directory, { recursive: true, force: true }));
+  const kubeconfig = join(directory, 'kubeconfig');
+  writeKubeconfig(kubeconfig, fake.url);
+
+  const metricsPort = await freePort();
+  const operator = await startServer({
+    name: 'operator',
+    cwd: OPERATOR_DIR,
+    script: 'src/main.ts',
+    readyPath: '/readyz',
+    portVariable: 'HEALTH_PORT',
+    nodeArgs: settings.cpuProfileDirectory
+      ? ['--cpu-prof', `--cpu-prof-dir=${resolve(settings.cpuProfileDirectory)}`]
+      : [],
+    baseEnv: childEnvironment({}),
+    env: {
+      KUBECONFIG: kubeconfig,
+      LEADER_ELECTION: 'false',
+      METRICS_PORT: String(metricsPort),
+      LOG_LEVEL: 'warn',
+      MAX_CONCURRENT_RECONCILES: String(settings.concurrency),
+    },
+  });
+  const sampler = new RssSampler(operator.pid, RSS_SAMPLE_MS);
+  cleanUps.push(async () => sampler.stop());
+  const run = new BenchRun(fake, operator, metricsPort, progress);
+  cleanUps.push(async () => run.tracker.stop());
+  await run.settle();
+
+  /** Creates the apps, `parallel` requests at a time; resolves with how long that took. */
+  const createApps = async (apps: AppRef[], parallel: number) => {
+    const sentAt = performance.now();
+    await inParallel(apps, parallel, async ({ namespace, name }) => {
+      await createApp(fake.url, benchApp(namespace, name));
+      run.tracker.applied(namespace, name, performance.now());
+    });
+    return performance.now() - sentAt;
+  };
+
+  const timeoutMs = settings.timeoutSeconds * 1000;
+  const baseline: PhaseResult[] = [];
+  for (let index = 1; index <= settings.baselineApps; index++) {
+    const app = { namespace: BASELINE_NAMESPACE, name: `alone-${index}` };
+    progress(`baseline: app ${index} of ${settings.baselineApps}, alone…`);
+    const result = await run.phase([app], timeoutMs, () => createApps([app], 1));
+    if (!result.complete)
+      throw new Error(`${app.name} did not become Ready within ${settings.timeoutSeconds} s`);
+    baseline.push(result);
+  }
+  const alone = mergeBaseline(baseline);
+
+  const apps = Array.from({ length: settings.apps }, (_, index) => ({
+    namespace: loadNamespaces[index % loadNamespaces.length] as string,
+    name: `app-${String(index + 1).padStart(4, '0')}`,
+  }));
+  progress(`load: ${settings.apps} apps at once, ${settings.parallelCreates} creates in flight…`);
+  const load = await run.phase(apps, timeoutMs, () => createApps(apps, settings.parallelCreates));
+
+  let steadyWrites: RequestEntry[] | undefined;
+  if (load.complete) {
+    progress(`steady state: counting writes for ${STEADY_SECONDS} s…`);
+    const window = new RequestWindow(fake.faults.requests);
+    await sleep(STEADY_SECONDS * 1000);
+    window.close();
+    steadyWrites = window.writes();
+  }
+  sampler.stop();
+  if (settings.cpuProfileDirectory)
+    notes.push(`the operator's CPU profile is written to ${settings.cpuProfileDirectory} when it exits.`);
+
+  const context: OperatorBenchContext = {
+    concurrency: settings.concurrency,
+    namespaces: settings.namespaces,
+    parallelCreates: settings.parallelCreates,
+    createsMs: load.createsMs,
+    steadyWrites,
+    steadySeconds: STEADY_SECONDS,
+    sampledPeakRssBytes: sampler.sampledPeak,
+    notes,
+  };
+  const markdown = renderMarkdown(alone, load, context);
+  process.stdout.write(markdown);
+  await writeResultFiles(
+    'operator-latest',
+    {
+      generatedAt: new Date().toISOString(),
+      node: process.version,
+      settings,
+      alone: { ...alone, writesPerApp: writesPerApp(alone) },
+      baselineRuns: baseline,
+      load: { ...load, writesPerApp: writesPerApp(load) },
+      ...context,
+      rssSamples: sampler.samples,
+    },
+    markdown,
+  );
+  if (!load.complete) progress(`not every app became Ready within ${settings.timeoutSeconds} s`);
+  if (steadyWrites?.length)
+    progress('the operator kept writing after every app was Ready and it had settled');
+  return load.complete && steadyWrites?.length === 0;
+}
+
+await runBench(main, cleanUp);

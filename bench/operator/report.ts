@@ -1,0 +1,170 @@
+import type { RequestEntry } from '../../operator/test/support/kube-fake/faults.js';
+import { percentile } from '../stats.js';
+import type { CallTime } from './fake-timing.js';
+import { breakdown } from './requests.js';
+
+/** Percentiles of a set of durations, in ms. */
+export interface Spread {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+export function spread(values: readonly number[]): Spread {
+  const sorted = Float64Array.from(values).sort();
+  return {
+    count: sorted.length,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+  };
+}
+
+/** One phase of the run: apps applied (one at a time for the baseline, all at once for the load). */
+export interface PhaseResult {
+  apps: number;
+  /** Create answered → the last expected child stored, per app. */
+  childrenMs: Spread;
+  /** Create answered → Ready, per app. */
+  readyMs: Spread;
+  /** First create sent → every app Ready (for the baseline: per app, the median). */
+  allReadyMs: number | undefined;
+  /** Every app was Ready before the timeout. */
+  complete: boolean;
+  /** Write requests the operator sent, by `verb resource`. */
+  writes: [string, number][];
+  /** Every request the operator sent, by `verb resource`. */
+  requests: [string, number][];
+  reconciles: number;
+  meanReconcileMs: number;
+  meanQueueWaitMs: number;
+  retries: number;
+  operatorCpuSeconds: number | undefined;
+  /** This process: the fake, its simulated controllers and the bench's own bookkeeping. */
+  benchCpuSeconds: number;
+  /** The operator's VmHWM at the end of the phase. */
+  operatorPeakRssBytes: number | undefined;
+  /** The fake's handling time by call, in this process. */
+  fakeCalls: CallTime[];
+}
+
+export interface OperatorBenchContext {
+  concurrency: number;
+  namespaces: number;
+  parallelCreates: number;
+  /** The load phase's creates: first sent → last answered. */
+  createsMs: number;
+  /** Writes during the steady-state window after everything was Ready and quiet. */
+  steadyWrites: RequestEntry[] | undefined;
+  steadySeconds: number;
+  /** The highest RSS sampled during the whole run. */
+  sampledPeakRssBytes: number | undefined;
+  notes: string[];
+}
+
+const fixed = (value: number | undefined, digits: number) =>
+  value === undefined || Number.isNaN(value) ? '—' : value.toFixed(digits);
+const mib = (bytes: number | undefined) => (bytes === undefined ? undefined : bytes / 2 ** 20);
+const ratio = (load: number | undefined, alone: number | undefined) =>
+  load === undefined || alone === undefined || alone === 0 ? '—' : `${(load / alone).toFixed(2)}×`;
+const sum = (counts: [string, number][]) => counts.reduce((total, [, count]) => total + count, 0);
+
+export const writesPerApp = (phase: PhaseResult) => sum(phase.writes) / phase.apps;
+
+function row(label: string, alone: number | undefined, load: number | undefined, digits: number): string {
+  return `| ${label} | ${fixed(alone, digits)} | ${fixed(load, digits)} | ${ratio(load, alone)} |`;
+}
+
+export function renderMarkdown(alone: PhaseResult, load: PhaseResult, context: OperatorBenchContext): string {
+  const perApp = (phase: PhaseResult, value: number | undefined) =>
+    value === undefined ? undefined : value / phase.apps;
+  const lines = [
+    `| Measure | 1 app alone (×${alone.apps}, one at a time) | ${load.apps} apps at once | at ${load.apps} ÷ alone |`,
+    '|---|--:|--:|--:|',
+    row('apply → all children, p50 (ms)', alone.childrenMs.p50, load.childrenMs.p50, 1),
+    row('apply → all children, p99 (ms)', alone.childrenMs.p99, load.childrenMs.p99, 1),
+    row('apply → all children, max (ms)', alone.childrenMs.max, load.childrenMs.max, 1),
+    row('apply → Ready, p50 (ms)', alone.readyMs.p50, load.readyMs.p50, 1),
+    row('apply → Ready, p99 (ms)', alone.readyMs.p99, load.readyMs.p99, 1),
+    row(
+      'first create → all Ready (s; alone: the median)',
+      seconds(alone.allReadyMs),
+      seconds(load.allReadyMs),
+      2,
+    ),
+    row('write requests per app (operator)', writesPerApp(alone), writesPerApp(load), 2),
+    row('reconciles per app', alone.reconciles / alone.apps, load.reconciles / load.apps, 2),
+    row('mean reconcile time (ms)', alone.meanReconcileMs, load.meanReconcileMs, 1),
+    row('mean wait in the work queue (ms)', alone.meanQueueWaitMs, load.meanQueueWaitMs, 1),
+    row('reconcile retries (errors)', alone.retries, load.retries, 0),
+    row(
+      'operator CPU per app (ms)',
+      perApp(alone, ms(alone.operatorCpuSeconds)),
+      perApp(load, ms(load.operatorCpuSeconds)),
+      1,
+    ),
+    row(
+      'bench process CPU per app: the fake, its controllers (ms)',
+      perApp(alone, ms(alone.benchCpuSeconds)),
+      perApp(load, ms(load.benchCpuSeconds)),
+      1,
+    ),
+    row('operator peak RSS, VmHWM (MiB)', mib(alone.operatorPeakRssBytes), mib(load.operatorPeakRssBytes), 1),
+  ];
+  const writes = new Map(load.writes);
+  for (const [label] of alone.writes) if (!writes.has(label)) writes.set(label, 0);
+  const aloneWrites = new Map(alone.writes);
+  const writeTable = [
+    '| Operator write request | per app alone | per app at once | total at once |',
+    '|---|--:|--:|--:|',
+    ...[...writes].map(
+      ([label, count]) =>
+        `| ${label} | ${fixed((aloneWrites.get(label) ?? 0) / alone.apps, 2)} | ${fixed(count / load.apps, 2)} | ${count} |`,
+    ),
+  ];
+  const fakeTable = [
+    `| Fake kube-apiserver call, ${load.apps} apps at once | calls | total ms | mean ms |`,
+    '|---|--:|--:|--:|',
+    ...load.fakeCalls.map(
+      ({ call, count, totalMs }) =>
+        `| ${call} | ${count} | ${fixed(totalMs, 0)} | ${fixed(totalMs / count, 2)} |`,
+    ),
+  ];
+  const steady =
+    context.steadyWrites === undefined
+      ? 'Steady state: not measured (not every app became Ready).'
+      : `Steady state: ${context.steadyWrites.length} write requests in ${context.steadySeconds} s once everything was Ready and quiet (expected 0)${
+          context.steadyWrites.length === 0
+            ? ''
+            : `: ${breakdown(context.steadyWrites)
+                .map(([label, count]) => `${count} × ${label}`)
+                .join(', ')}`
+        }.`;
+  return [
+    ...lines,
+    '',
+    ...writeTable,
+    '',
+    ...fakeTable,
+    '',
+    `${load.apps} apps created ${context.parallelCreates} requests at a time over ${context.namespaces} namespaces in ${fixed(seconds(context.createsMs), 2)} s; ${load.complete ? 'every app became Ready' : `NOT every app became Ready (${load.readyMs.count} of ${load.apps})`}.`,
+    steady,
+    `Operator: MAX_CONCURRENT_RECONCILES=${context.concurrency}, its own process; highest RSS sampled during the run ${fixed(mib(context.sampledPeakRssBytes), 1)} MiB. Node ${process.version}.`,
+    'The fake kube-apiserver and its simulated controllers (Deployments Available, Jobs Complete, HPAs reporting, all at once) run in the bench process, which times every step from its store notifications.',
+    '"apply" is the create answered (201); "all children" is the last of the objects the app renders to (no ServiceMonitor: its CRD is not installed) being stored; Ready is the Ready condition True at the current generation.',
+    "Write requests are those the fake received during the phase, until no write came for 2 s and the operator's work queue was empty, minus the bench's own creates; reconcile figures are from the operator's /metrics.",
+    "The fake's call times are its synchronous handling (server-side apply, storing, serialising to every open watch), without body parsing and response writing; get includes the simulated controllers' reads.",
+    "Percentiles are nearest-rank; the one-app figures are over the one-at-a-time runs (the first includes the operator's warm-up).",
+    ...context.notes.map((note) => `Note: ${note}`),
+    '',
+  ].join('\n');
+}
+
+function ms(seconds: number | undefined): number | undefined {
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
+function seconds(milliseconds: number | undefined): number | undefined {
+  return milliseconds === undefined ? undefined : milliseconds / 1000;
+}
