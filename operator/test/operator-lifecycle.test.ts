@@ -73,16 +73,25 @@ test('events tell what happened to the app: applied objects, the missing Service
   await cluster.createApp(exampleApp('accounts', 'identity'));
   t.true(await until(async () => isReady(await cluster.getApp('identity', 'accounts'))));
   const { items } = await cluster.objects.list('events.k8s.io/v1', 'Event', 'identity');
-  const events = items as unknown as {
-    reason: string;
-    type: string;
-    regarding: { name: string; kind: string };
-  }[];
+  const events = (
+    items as unknown as {
+      reason: string;
+      type: string;
+      note: string;
+      eventTime: string;
+      regarding: { name: string; kind: string };
+    }[]
+  ).sort((a, b) => a.eventTime.localeCompare(b.eventTime));
   t.deepEqual(events.map((event) => `${event.type}/${event.reason}`).sort(), [
+    'Normal/Applied',
     'Normal/Applied',
     'Normal/Ready',
     'Warning/ServiceMonitorAPIMissing',
   ]);
+  const applied = events.filter((event) => event.reason === 'Applied').map((event) => event.note);
+  t.regex(applied[0] ?? '', /Job\/accounts-migrate-/, 'first the migration');
+  t.notRegex(applied[0] ?? '', /Deployment/);
+  t.regex(applied[1] ?? '', /Deployment\/accounts/, 'then, once it completed, the Deployment');
   for (const event of events) t.like(event.regarding, { kind: 'SkeletonApp', name: 'accounts' });
   t.deepEqual(
     operator.logger.lines.filter((line) => line.level === 'warn' || line.level === 'error'),

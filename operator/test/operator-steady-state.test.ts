@@ -3,6 +3,7 @@ import {
   exampleApp,
   isReady,
   type SkeletonApp,
+  settled,
   startCluster,
   startOperator,
   until,
@@ -37,7 +38,7 @@ test(`a forced resync over ${APPS} ready SkeletonApps makes zero write requests`
     return list.items.length === APPS && list.items.every(isReady);
   };
   t.true(await until(allReady, 60_000), 'every app Ready');
-  t.true(await until(() => operator.idle, 10_000), 'the queue drained');
+  t.true(await settled(cluster, operator), 'the queue drained');
 
   cluster.fake.faults.resetCounts();
   const before = await reconciled(operator);
@@ -46,6 +47,6 @@ test(`a forced resync over ${APPS} ready SkeletonApps makes zero write requests`
     await until(async () => (await reconciled(operator)) >= before + APPS, 30_000),
     'every app reconciled',
   );
-  t.true(await until(() => operator.idle, 10_000));
+  t.true(await settled(cluster, operator));
   t.is(cluster.fake.faults.writes(), 0, 'no create, update, patch or delete');
 });

@@ -26,8 +26,10 @@ function world(app: SkeletonAppObject | undefined) {
     writer: {
       async apply(object) {
         writes.push(`apply ${object.kind}/${object.metadata.name}`);
-        children.set(`${object.kind}/${object.metadata.name}`, object);
-        return object;
+        // As the API server does: the first write stamps the creation time.
+        const stored = { ...object, metadata: { ...object.metadata, creationTimestamp: NOW.toISOString() } };
+        children.set(`${object.kind}/${object.metadata.name}`, stored);
+        return stored;
       },
       async remove(kind, object) {
         writes.push(`delete ${kind.kind}/${object.metadata?.name}`);
@@ -54,7 +56,17 @@ function world(app: SkeletonAppObject | undefined) {
     clock: () => NOW,
     log: () => undefined,
   });
-  return { reconcile, writes, events, forgotten, children, app: () => current };
+  return {
+    reconcile,
+    writes,
+    events,
+    forgotten,
+    children,
+    app: () => current,
+    setApp: (next: SkeletonAppObject) => {
+      current = next;
+    },
+  };
 }
 
 const app = (overrides: Partial<SkeletonAppObject> = {}): SkeletonAppObject => ({
@@ -65,8 +77,46 @@ const app = (overrides: Partial<SkeletonAppObject> = {}): SkeletonAppObject => (
   ...overrides,
 });
 
+/** The Job controller's verdict on the one migration Job in the world. */
+function finishJob(w: ReturnType<typeof world>, outcome: 'Complete' | 'Failed', message = 'exit code 1') {
+  const [key, job] = [...w.children].find(([id]) => id.startsWith('Job/')) ?? [];
+  if (!key || !job) throw new Error('no Job');
+  w.children.set(key, { ...job, status: { conditions: [{ type: outcome, status: 'True', message }] } });
+}
+
+const imageOf = (w: ReturnType<typeof world>) =>
+  (
+    w.children.get('Deployment/accounts') as {
+      spec?: { template: { spec: { containers: { image: string }[] } } };
+    }
+  )?.spec?.template.spec.containers[0]?.image;
+
+const conditionOf = (w: ReturnType<typeof world>, type: string) =>
+  (w.app()?.status as SkeletonAppStatus | undefined)?.conditions?.find(
+    (condition) => condition.type === type,
+  );
+
+const withFinalizer = (spec: unknown = EXAMPLE_SKELETON_APP.spec) =>
+  app({ metadata: { ...app().metadata, finalizers: [FINALIZER] }, spec });
+
+test('the first Deployment is created only once the first migration completed', async (t) => {
+  const w = world(withFinalizer());
+  await w.reconcile('identity/accounts');
+  t.true(w.writes.some((write) => write.startsWith('apply Job/accounts-migrate-')));
+  t.false(w.writes.includes('apply Deployment/accounts'));
+  t.like(conditionOf(w, 'MigrationSucceeded'), { status: 'False', reason: 'MigrationPending' });
+  t.like(conditionOf(w, 'Ready'), { status: 'False', reason: 'MigrationPending' });
+
+  finishJob(w, 'Complete');
+  await w.reconcile('identity/accounts');
+  t.is(imageOf(w), EXAMPLE_SKELETON_APP.spec.image);
+  t.like(conditionOf(w, 'MigrationSucceeded'), { status: 'True', reason: 'MigrationComplete' });
+});
+
 test('a second pass over an unchanged world writes nothing', async (t) => {
-  const w = world(app({ metadata: { ...app().metadata, finalizers: [FINALIZER] } }));
+  const w = world(withFinalizer());
+  await w.reconcile('identity/accounts');
+  finishJob(w, 'Complete');
   await w.reconcile('identity/accounts');
   t.true(w.writes.includes('apply Deployment/accounts'));
   t.true(w.writes.includes('status'));
@@ -75,6 +125,68 @@ test('a second pass over an unchanged world writes nothing', async (t) => {
   await w.reconcile('identity/accounts');
   t.deepEqual(w.writes, []);
   t.deepEqual(w.events, []);
+});
+
+test('a failed migration keeps the old image serving, is Degraded, and is not run again', async (t) => {
+  const w = world(withFinalizer());
+  await w.reconcile('identity/accounts');
+  finishJob(w, 'Complete');
+  await w.reconcile('identity/accounts');
+  const oldImage = imageOf(w);
+
+  for (const key of w.children.keys()) if (key.startsWith('Job/')) w.children.delete(key);
+  const next = { ...EXAMPLE_SKELETON_APP.spec, image: 'registry.example.com/skeleton-api:2.0.0' };
+  w.setApp({
+    ...(w.app() as SkeletonAppObject),
+    spec: next,
+    metadata: { ...w.app()?.metadata, generation: 2 },
+  });
+  await w.reconcile('identity/accounts');
+  finishJob(w, 'Failed', 'BackoffLimitExceeded: the column already exists');
+  w.writes.length = 0;
+  await w.reconcile('identity/accounts');
+  t.is(imageOf(w), oldImage, 'the Deployment keeps the old image');
+  t.like(conditionOf(w, 'Degraded'), { status: 'True', reason: 'MigrationFailed' });
+  t.regex(conditionOf(w, 'Degraded')?.message ?? '', /the column already exists/);
+  t.like(conditionOf(w, 'MigrationSucceeded'), { status: 'False', reason: 'MigrationFailed' });
+  t.true(w.events.includes('Warning/MigrationFailed'));
+  t.false(
+    w.writes.some((write) => write.startsWith('apply')),
+    'no child written',
+  );
+
+  w.writes.length = 0;
+  await w.reconcile('identity/accounts');
+  t.deepEqual(w.writes, [], 'the failed Job is not run again');
+});
+
+test('an image already running needs no Job: one removed by its TTL is not run again', async (t) => {
+  const w = world(withFinalizer());
+  await w.reconcile('identity/accounts');
+  finishJob(w, 'Complete');
+  await w.reconcile('identity/accounts');
+  for (const key of w.children.keys()) if (key.startsWith('Job/')) w.children.delete(key);
+  w.writes.length = 0;
+  await w.reconcile('identity/accounts');
+  t.deepEqual(w.writes, []);
+});
+
+test('only the newest migration Jobs are kept', async (t) => {
+  const w = world(withFinalizer());
+  for (let i = 0; i < 5; i++) {
+    w.children.set(`Job/old-${i}`, {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: `old-${i}`, creationTimestamp: `2026-01-0${i + 1}T00:00:00Z` },
+    } as KubernetesObject);
+  }
+  await w.reconcile('identity/accounts');
+  const removed = w.writes.filter((write) => write.startsWith('delete'));
+  t.deepEqual(removed.sort(), ['delete Job/old-0', 'delete Job/old-1', 'delete Job/old-2']);
+  t.true(
+    [...w.children.keys()].some((key) => key.startsWith('Job/accounts-migrate-')),
+    'the current one stays',
+  );
 });
 
 test('the finalizer is added before anything is created', async (t) => {

@@ -1,25 +1,29 @@
 import type { DeploymentObservation } from '../status/skeleton-app-status.js';
 
-interface LiveDeployment {
-  metadata?: { generation?: number };
-  spec?: { template?: { spec?: { containers?: { name?: string; image?: string }[] } } };
-  status?: {
-    observedGeneration?: number;
-    replicas?: number;
-    readyReplicas?: number;
-    updatedReplicas?: number;
-    availableReplicas?: number;
-    conditions?: { type?: string; status?: string; reason?: string; message?: string }[];
-  };
+interface DeploymentSpec {
+  template?: { spec?: { containers?: { name?: string; image?: string }[] } };
+}
+
+interface DeploymentStatus {
+  observedGeneration?: number;
+  replicas?: number;
+  readyReplicas?: number;
+  updatedReplicas?: number;
+  availableReplicas?: number;
+  conditions?: { type?: string; status?: string; reason?: string; message?: string }[];
 }
 
 /** The container the rendered Deployment runs the API in. */
 const API_CONTAINER = 'api';
 
 /** What the status computation needs from a live Deployment, in the shape it expects. */
-export function observeDeployment(live: LiveDeployment): DeploymentObservation {
-  const status = live.status ?? {};
-  const containers = live.spec?.template?.spec?.containers ?? [];
+export function observeDeployment(live: {
+  metadata?: { generation?: number };
+  spec?: unknown;
+  status?: unknown;
+}): DeploymentObservation {
+  const status = (live.status ?? {}) as DeploymentStatus;
+  const containers = (live.spec as DeploymentSpec | undefined)?.template?.spec?.containers ?? [];
   const container = containers.find((candidate) => candidate.name === API_CONTAINER) ?? containers[0];
   const observation: DeploymentObservation = {
     conditions: (status.conditions ?? []).map((condition) => ({

@@ -1,4 +1,4 @@
-import type { KubernetesObject } from '@skeleton/charts';
+import { type KubernetesObject, migrationJobName } from '@skeleton/charts';
 import type { EventSubject, EventType } from '../events/event-recorder.js';
 import { SKELETON_APP_KIND } from '../kube/owned-kinds.js';
 import type { ReconcileOutcome } from '../queue/work-queue.js';
@@ -10,23 +10,33 @@ import {
 } from '../status/skeleton-app-status.js';
 import { desiredObjects, isUpToDate, parseSpec, type SkeletonAppObject } from './desired-state.js';
 import { invalidSpecStatus } from './invalid-spec.js';
+import { decideMigration, observeJob, withMigrationStatus } from './migration-gate.js';
 import { observeDeployment } from './observe.js';
 
 /** Marks a SkeletonApp whose deletion the operator has yet to record. */
 export const FINALIZER = 'platform.skeleton.dev/finalizer';
 
 /** A child as cached: whatever the API server returned, read defensively. */
-export type Live = { metadata?: { annotations?: Record<string, string>; generation?: number } } & Record<
-  string,
-  unknown
->;
+export interface Live {
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    generation?: number;
+    annotations?: Record<string, string>;
+    /** A string from a watch, a Date from client-node's typed list. */
+    creationTimestamp?: string | Date;
+  };
+  spec?: unknown;
+  status?: unknown;
+}
 
 type KindRef = { apiVersion: string; kind: string };
 
 /** A cached child with its kind (list items do not carry one). */
 export interface OwnedChild {
   kind: KindRef;
-  object: Live & { metadata?: { name?: string; namespace?: string; uid?: string } };
+  object: Live;
 }
 
 /** Reads, from the caches the watches keep. */
@@ -64,6 +74,12 @@ export interface ReconcilerDeps {
 }
 
 const DEPLOYMENT = { apiVersion: 'apps/v1', kind: 'Deployment' };
+const JOB = { apiVersion: 'batch/v1', kind: 'Job' };
+
+/** Migration Jobs kept (the newest), besides the current one, for their logs and status. */
+export const MIGRATION_JOBS_KEPT = 3;
+
+const createdAt = (object: Live) => new Date(object.metadata?.creationTimestamp ?? 0).getTime() || 0;
 
 function subjectOf(app: SkeletonAppObject, namespace: string, name: string): EventSubject {
   return {
@@ -114,15 +130,29 @@ export function createReconciler(deps: ReconcilerDeps) {
 
   /**
    * Removes what the spec no longer asks for (a disabled PodDisruptionBudget, NetworkPolicy or
-   * ServiceMonitor, a ConfigMap without settings). Migration Jobs are kept: their logs and status
-   * say what ran, and ttlSecondsAfterFinished removes them.
+   * ServiceMonitor, a ConfigMap without settings). Of the migration Jobs, the current one and the
+   * newest few are kept, since their logs and status say what ran (ttlSecondsAfterFinished removes
+   * them later anyway).
    */
-  async function prune(desired: KubernetesObject[], namespace: string, uid: string): Promise<string[]> {
+  async function prune(
+    desired: KubernetesObject[],
+    namespace: string,
+    uid: string,
+    currentJob: string,
+  ): Promise<string[]> {
     const wanted = new Set(desired.map((object) => `${object.kind}/${object.metadata.name}`));
+    const owned = view.owned(namespace, uid);
+    const jobs = owned
+      .filter(({ kind }) => kind.kind === 'Job')
+      .sort((a, b) => createdAt(b.object) - createdAt(a.object));
+    const keptJobs = new Set([
+      currentJob,
+      ...jobs.slice(0, MIGRATION_JOBS_KEPT).map(({ object }) => object.metadata?.name),
+    ]);
     const removed: string[] = [];
-    for (const { kind, object } of view.owned(namespace, uid)) {
+    for (const { kind, object } of owned) {
       const id = `${kind.kind}/${object.metadata?.name}`;
-      if (kind.kind === 'Job' || wanted.has(id)) continue;
+      if (kind.kind === 'Job' ? keptJobs.has(object.metadata?.name ?? '') : wanted.has(id)) continue;
       await writer.remove(kind, object);
       removed.push(id);
     }
@@ -181,16 +211,29 @@ export function createReconciler(deps: ReconcilerDeps) {
 
     const { spec } = parsed;
     const monitoringAvailable = deps.serviceMonitorAvailable();
-    const desired = desiredObjects({ name, namespace, uid: app.metadata?.uid ?? '' }, spec, {
-      approvedImage: spec.image,
-      serviceMonitorAvailable: monitoringAvailable,
+    const jobName = migrationJobName(name, spec);
+    const live = view.child(DEPLOYMENT, namespace, name);
+    const job = view.child(JOB, namespace, jobName);
+    const gate = decideMigration({
+      desiredImage: spec.image,
+      migrationsEnabled: spec.migrations.enabled,
+      runningImage: live ? observeDeployment(live).image : undefined,
+      job: job ? observeJob(job) : undefined,
     });
+    const desired = desiredObjects({ name, namespace, uid: app.metadata?.uid ?? '' }, spec, {
+      approvedImage: gate.approvedImage ?? spec.image,
+      serviceMonitorAvailable: monitoringAvailable,
+    }).filter(
+      (object) =>
+        (object.kind !== 'Job' || gate.runJob) &&
+        (object.kind !== 'Deployment' || gate.approvedImage !== undefined),
+    );
     const written = await applyChildren(desired, namespace);
     if (written.length > 0) {
       log('info', 'applied', { namespace, name, objects: written });
       await events.record(subject, 'Normal', 'Applied', `Applied ${written.join(', ')}.`);
     }
-    const removed = await prune(desired, namespace, app.metadata?.uid ?? '');
+    const removed = await prune(desired, namespace, app.metadata?.uid ?? '', jobName);
     if (removed.length > 0) {
       log('info', 'removed what the spec no longer asks for', { namespace, name, objects: removed });
       await events.record(
@@ -202,16 +245,24 @@ export function createReconciler(deps: ReconcilerDeps) {
     }
 
     const deployment = view.child(DEPLOYMENT, namespace, name);
-    const next = computeStatus(
-      {
-        generation,
-        previous,
-        desiredImage: spec.image,
-        ...(deployment ? { deployment: observeDeployment(deployment) } : {}),
-        expectedReplicas: spec.replicas.min,
-        monitoring: { requested: spec.monitoring.serviceMonitor.enabled, apiAvailable: monitoringAvailable },
-      },
+    const next = withMigrationStatus(
+      computeStatus(
+        {
+          generation,
+          previous,
+          desiredImage: spec.image,
+          ...(deployment ? { deployment: observeDeployment(deployment) } : {}),
+          expectedReplicas: spec.replicas.min,
+          monitoring: {
+            requested: spec.monitoring.serviceMonitor.enabled,
+            apiAvailable: monitoringAvailable,
+          },
+        },
+        deps.clock(),
+      ),
+      gate,
       deps.clock(),
+      generation,
     );
     if (statusChanged(previous, next)) {
       await writer.patchStatus(app, previous, next);

@@ -242,3 +242,25 @@ export const conditionOf = (app: SkeletonApp | undefined, type: string) =>
 export const isReady = (app: SkeletonApp | undefined) =>
   conditionOf(app, 'Ready')?.status === 'True' &&
   app?.status?.observedGeneration === app?.metadata.generation;
+
+/**
+ * Waits until the operator has nothing queued and the fake has had no write for `quietMs`: the
+ * moment a steady state can be measured from (a status write's own watch event, or an event
+ * recorded after it, may still be in flight when the queue first looks empty).
+ */
+export async function settled(
+  cluster: Cluster,
+  operator: { idle: boolean },
+  quietMs = 500,
+): Promise<boolean> {
+  let writes = cluster.fake.faults.writes();
+  let quietSince = Date.now();
+  return until(() => {
+    const now = cluster.fake.faults.writes();
+    if (now !== writes || !operator.idle) {
+      writes = now;
+      quietSince = Date.now();
+    }
+    return Date.now() - quietSince >= quietMs;
+  }, 20_000);
+}
