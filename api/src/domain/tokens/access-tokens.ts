@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as jose from 'jose';
 import type { Clock } from '../../clock.js';
 import { invalidToken, tokenExpired } from '../../errors.js';
-import { type KeySet, SIGNING_ALGORITHMS } from './key-set.js';
+import { type KeySet, SIGNING_ALGORITHMS, type SigningKey } from './key-set.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
 /** RFC 9068 media type: an access token can never be mistaken for another kind of JWT. */
@@ -63,7 +63,7 @@ export class AccessTokenService {
     if (remembered) return remembered;
     const { byKid } = keySet;
     try {
-      const { payload } = await jose.jwtVerify(
+      const { payload, protectedHeader } = await jose.jwtVerify(
         token,
         async (header) => {
           const key = header.kid === undefined ? undefined : byKid.get(header.kid);
@@ -81,7 +81,9 @@ export class AccessTokenService {
       );
       if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') throw invalidToken();
       const claims = { userId: payload.sub, sessionId: payload.sid };
-      this.verified.set(token, keySet, claims, (payload.exp as number) * 1000);
+      // The key resolver above only lets a token through with a kid of this set.
+      const key = byKid.get(protectedHeader.kid as string) as SigningKey;
+      this.verified.set(token, keySet, key, claims, (payload.exp as number) * 1000);
       return claims;
     } catch (error) {
       if (error instanceof jose.errors.JWTExpired) throw tokenExpired();
