@@ -39,6 +39,24 @@ export const API_METRICS = {
     type: 'counter',
     labels: ['limiter'],
   },
+  keySetReloads: {
+    name: 'jwt_key_set_reloads_total',
+    help: 'Checks of the JWT key-set file that found content other than the key set in use, by result: success (now in use) or failure (unreadable or invalid; the last good key set stays, and each check while it lasts counts).',
+    type: 'counter',
+    labels: ['result'],
+  },
+  keySetLastReloadSuccess: {
+    name: 'jwt_key_set_last_reload_success_timestamp_seconds',
+    help: 'When the JWT key set in use was loaded (at start-up or by the last successful reload), in Unix seconds.',
+    type: 'gauge',
+    labels: [],
+  },
+  keySetKeys: {
+    name: 'jwt_key_set_keys',
+    help: 'Keys of the JWT key set in use, by state (next, current, previous).',
+    type: 'gauge',
+    labels: ['state'],
+  },
 } as const;
 
 /** The route label of requests that matched no route, so unknown paths cannot create series. */
@@ -64,3 +82,7 @@ export const AUTH_EVENTS = [
 ] as const;
 
 export type AuthEvent = (typeof AUTH_EVENTS)[number];
+
+export const KEY_SET_RELOAD_RESULTS = ['success', 'failure'] as const;
+
+export type KeySetReloadResult = (typeof KEY_SET_RELOAD_RESULTS)[number];

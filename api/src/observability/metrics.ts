@@ -1,10 +1,13 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { KEY_STATES, type KeySet } from '../domain/tokens/key-set.js';
 import {
   API_METRICS,
   AUTH_EVENTS,
   type AuthEvent,
   DB_DURATION_BUCKETS,
   HTTP_DURATION_BUCKETS,
+  KEY_SET_RELOAD_RESULTS,
+  type KeySetReloadResult,
 } from './metric-catalog.js';
 
 export interface PoolState {
@@ -20,7 +23,16 @@ const {
   dbPoolConnections,
   authEvents,
   rateLimitFallbacks,
+  keySetReloads,
+  keySetLastReloadSuccess,
+  keySetKeys,
 } = API_METRICS;
+
+interface CatalogMetric {
+  name: string;
+  help: string;
+  labels: readonly string[];
+}
 
 /**
  * One registry per app instance (never prom-client's global one), so several instances in one
@@ -29,8 +41,12 @@ const {
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  const counter = (metric: CatalogMetric) =>
+    new Counter({ ...metric, labelNames: metric.labels, registers: [registry] });
+  const gauge = (metric: CatalogMetric) =>
+    new Gauge({ ...metric, labelNames: metric.labels, registers: [registry] });
 
-  const requests = new Counter({ ...httpRequests, labelNames: httpRequests.labels, registers: [registry] });
+  const requests = counter(httpRequests);
   const requestDuration = new Histogram({
     ...httpRequestDuration,
     labelNames: httpRequestDuration.labels,
@@ -43,15 +59,16 @@ export function createMetrics() {
     buckets: DB_DURATION_BUCKETS,
     registers: [registry],
   });
-  const events = new Counter({ ...authEvents, labelNames: authEvents.labels, registers: [registry] });
+  const events = counter(authEvents);
   // Zero-initialised so a rate() over an event that has not happened yet is 0, not "no data".
   for (const event of AUTH_EVENTS) events.inc({ event }, 0);
 
-  const fallbacks = new Counter({
-    ...rateLimitFallbacks,
-    labelNames: rateLimitFallbacks.labels,
-    registers: [registry],
-  });
+  const fallbacks = counter(rateLimitFallbacks);
+
+  const reloads = counter(keySetReloads);
+  for (const result of KEY_SET_RELOAD_RESULTS) reloads.inc({ result }, 0);
+  const lastReloadSuccess = gauge(keySetLastReloadSuccess);
+  const keysByState = gauge(keySetKeys);
 
   let poolState: (() => PoolState | undefined) | undefined;
   new Gauge({
@@ -79,6 +96,16 @@ export function createMetrics() {
     },
     recordRateLimitFallback(limiter: string) {
       fallbacks.inc({ limiter });
+    },
+    recordKeySetReload(result: KeySetReloadResult) {
+      reloads.inc({ result });
+    },
+    /** The key set now in use: at start-up and after each successful reload. */
+    observeKeySet(keySet: KeySet, loadedAt: Date) {
+      lastReloadSuccess.set(loadedAt.getTime() / 1000);
+      const keys = [...keySet.byKid.values()];
+      for (const state of KEY_STATES)
+        keysByState.set({ state }, keys.filter((key) => key.state === state).length);
     },
     /** The pool is read when Prometheus scrapes, not polled. */
     watchPool(read: () => PoolState | undefined) {

@@ -6,6 +6,9 @@ import { z } from 'zod';
 export const SIGNING_ALGORITHMS = ['EdDSA', 'ES256'] as const;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 
+export const KEY_STATES = ['next', 'current', 'previous'] as const;
+export type KeyState = (typeof KEY_STATES)[number];
+
 /**
  * One private JWK of the key-set file. `state` says what the key may do: `next` is published
  * but only verifies, `current` signs (exactly one), `previous` verifies until it is retired.
@@ -14,7 +17,7 @@ const keyEntrySchema = z
   .object({
     kid: z.string().min(1),
     alg: z.enum(SIGNING_ALGORITHMS),
-    state: z.enum(['next', 'current', 'previous']),
+    state: z.enum(KEY_STATES),
     kty: z.enum(['OKP', 'EC']),
     crv: z.enum(['Ed25519', 'P-256']),
     x: z.string().min(1),
@@ -34,8 +37,6 @@ const keySetDocumentSchema = z.object({ keys: z.array(keyEntrySchema).min(1) }).
   if (new Set(kids).size !== kids.length)
     ctx.addIssue({ code: 'custom', message: 'key ids (kid) must be unique' });
 });
-
-export type KeyState = 'next' | 'current' | 'previous';
 
 export interface SigningKey {
   kid: string;
