@@ -10,7 +10,8 @@ import { type ResilienceSettings, ResilientDatabase } from './db/resilient-datab
 import { type StartupWait, waitForDatabase } from './db/wait-for-database.js';
 import { argon2idHasher, type PasswordHasher } from './domain/passwords/password-hasher.js';
 import { AccessTokenService } from './domain/tokens/access-tokens.js';
-import { generateKeyEntry, type KeySet, parseKeySet, readKeySetFile } from './domain/tokens/key-set.js';
+import { generateKeyEntry, type KeySet, parseKeySet } from './domain/tokens/key-set.js';
+import { type KeySetReloader, startKeySetReloader } from './domain/tokens/key-set-reloader.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import { instrumentDatabase } from './observability/database-metrics.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -42,12 +43,29 @@ export interface RuntimeOptions {
   rateLimitPolicy?: Partial<RateLimitPolicy>;
 }
 
-async function loadKeySet(config: Config, logger: Logger): Promise<KeySet> {
-  if (config.jwt.keysFile) return readKeySetFile(config.jwt.keysFile);
+/** The key set, reloaded whenever JWT_KEYS_FILE changes (the operator rotates it). */
+async function openKeySet(
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+  clock: Clock,
+): Promise<Pick<KeySetReloader, 'keys' | 'close'>> {
+  const { keysFile, keysCheckIntervalSeconds } = config.jwt;
+  if (keysFile) {
+    return startKeySetReloader({
+      path: keysFile,
+      logger,
+      metrics,
+      clock,
+      checkIntervalMs: keysCheckIntervalSeconds * 1000,
+    });
+  }
   logger.warn(
     'JWT_KEYS_FILE is not set: signing with an ephemeral development key; tokens will not survive a restart',
   );
-  return parseKeySet({ keys: [await generateKeyEntry('current')] });
+  const keySet = await parseKeySet({ keys: [await generateKeyEntry('current')] });
+  metrics.observeKeySet(keySet, clock());
+  return { keys: () => keySet, close: async () => {} };
 }
 
 /** Builds the whole API from its configuration: database, keys, repositories, services, app. */
@@ -62,8 +80,9 @@ export async function createRuntime(
     rateLimitPolicy,
   }: RuntimeOptions,
 ) {
-  const keySet = await loadKeySet(config, logger);
-  const keys = () => keySet;
+  const metrics = createMetrics();
+  const keySet = await openKeySet(config, logger, metrics, clock);
+  const { keys } = keySet;
   const database = connectDatabase(config.database, logger);
   const { knex } = database;
   try {
@@ -80,10 +99,10 @@ export async function createRuntime(
       if (applied.length > 0) logger.info({ migrations: applied }, 'applied database migrations');
     }
   } catch (error) {
+    await keySet.close();
     await knex.destroy();
     throw error;
   }
-  const metrics = createMetrics();
   instrumentDatabase(knex, metrics);
   const lifecycle = createLifecycle();
   const resilient = new ResilientDatabase(knex, databaseResilience);
@@ -150,6 +169,7 @@ export async function createRuntime(
     lifecycle,
     keys,
     async close() {
+      await keySet.close();
       await rateLimits.close();
       await knex.destroy();
     },

@@ -86,6 +86,7 @@ const environmentSchema = z
     DATABASE_QUERY_TIMEOUT: duration('5s'),
     PGLITE_DATA_DIR: z.string().trim().min(1).default('.data/pglite'),
     JWT_KEYS_FILE: optionalText,
+    JWT_KEYS_CHECK_INTERVAL: duration('10s'),
     JWT_ISSUER: optionalText,
     JWT_AUDIENCE: z.string().trim().min(1).default('skeleton-api'),
     ACCESS_TOKEN_TTL: duration('15m'),
@@ -134,7 +135,14 @@ export interface Config {
     migrateOnStart: boolean;
     queryTimeoutSeconds: number;
   };
-  jwt: { keysFile?: string; issuer: string; audience: string; accessTokenTtlSeconds: number };
+  jwt: {
+    keysFile?: string;
+    /** How often the key-set file is read even when no change was seen (missed inotify events). */
+    keysCheckIntervalSeconds: number;
+    issuer: string;
+    audience: string;
+    accessTokenTtlSeconds: number;
+  };
   refreshTokens: { idleTtlSeconds: number; absoluteTtlSeconds: number; reuseGraceSeconds: number };
   bodyLimitBytes: number;
 }
@@ -179,6 +187,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     jwt: {
       keysFile: env.JWT_KEYS_FILE,
+      keysCheckIntervalSeconds: env.JWT_KEYS_CHECK_INTERVAL,
       issuer: env.JWT_ISSUER ?? 'skeleton-dev',
       audience: env.JWT_AUDIENCE,
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL,

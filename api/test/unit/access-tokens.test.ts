@@ -2,8 +2,8 @@ import test from 'ava';
 import * as jose from 'jose';
 import { AccessTokenService } from '../../src/domain/tokens/access-tokens.js';
 import { generateKeyEntry, type KeySet, parseKeySet } from '../../src/domain/tokens/key-set.js';
-import { DomainError } from '../../src/errors.js';
 import { testClock } from '../support/clock.js';
+import { codeOf } from '../support/outcome.js';
 
 const settings = { issuer: 'https://issuer.test', audience: 'skeleton-api', ttlSeconds: 900 };
 
@@ -14,15 +14,6 @@ async function setup(alg: 'EdDSA' | 'ES256' = 'EdDSA') {
   const service = new AccessTokenService(() => keySet, settings, time.clock);
   return { service, time, current, replaceKeys: (next: KeySet) => (keySet = next) };
 }
-
-const codeOf = async (promise: Promise<unknown>) => {
-  try {
-    await promise;
-    return 'accepted';
-  } catch (error) {
-    return error instanceof DomainError ? error.code : `unexpected ${String(error)}`;
-  }
-};
 
 for (const alg of ['EdDSA', 'ES256'] as const) {
   test(`${alg}: a token verifies until it expires, by the injected clock`, async (t) => {

@@ -23,6 +23,7 @@ test('defaults make a working development configuration', (t) => {
   t.is(config.database.url, undefined);
   t.true(config.database.migrateOnStart);
   t.is(config.jwt.accessTokenTtlSeconds, 900);
+  t.is(config.jwt.keysCheckIntervalSeconds, 10);
   t.deepEqual(config.refreshTokens, {
     idleTtlSeconds: 604_800,
     absoluteTtlSeconds: 2_592_000,
@@ -38,12 +39,14 @@ test('values are read from the environment and converted', (t) => {
     ACCESS_TOKEN_TTL: '5m',
     REFRESH_TOKEN_REUSE_GRACE: '30s',
     MIGRATE_ON_START: 'false',
+    JWT_KEYS_CHECK_INTERVAL: '1m',
   });
   t.like(config, { host: '0.0.0.0', port: 8080 });
   t.is(config.database.url, 'postgres://u:p@db:5432/app');
   t.false(config.database.migrateOnStart);
   t.is(config.jwt.accessTokenTtlSeconds, 300);
   t.is(config.refreshTokens.reuseGraceSeconds, 30);
+  t.is(config.jwt.keysCheckIntervalSeconds, 60);
 });
 
 test('a bad value is reported with the name of its variable', (t) => {

@@ -6,7 +6,8 @@ import {
   generateKeyEntry,
   KeySetError,
   parseKeySet,
-  readKeySetFile,
+  parseKeySetText,
+  readKeySetText,
 } from '../../src/domain/tokens/key-set.js';
 
 test('a key set publishes every key and signs with the current one', async (t) => {
@@ -45,6 +46,8 @@ test('invalid key sets are refused with the reason', async (t) => {
     t.regex(error?.message ?? '', reason, JSON.stringify(document).slice(0, 80));
   }
 });
+
+const readKeySetFile = async (path: string) => parseKeySetText(await readKeySetText(path), path);
 
 test('the key-set file is read and its problems named', async (t) => {
   const folder = await mkdtemp(join(tmpdir(), 'skeleton-keys-'));

@@ -89,19 +89,23 @@ export async function parseKeySet(document: unknown): Promise<KeySet> {
   };
 }
 
-export async function readKeySetFile(path: string): Promise<KeySet> {
-  let text: string;
+/** The file's text, so a reloader can tell an unchanged file from a new one before parsing it. */
+export async function readKeySetText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (error) {
     throw new KeySetError(
       `cannot read JWT_KEYS_FILE ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`,
     );
   }
+}
+
+export async function parseKeySetText(text: string, path: string): Promise<KeySet> {
   let document: unknown;
   try {
     document = JSON.parse(text);
   } catch {
+    // Not the parser's message: it quotes the text around the error, which is key material.
     throw new KeySetError(`JWT_KEYS_FILE ${path} is not valid JSON`);
   }
   return parseKeySet(document);
