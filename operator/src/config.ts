@@ -36,6 +36,12 @@ const environmentSchema = z
     HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).default(8081),
     MAX_CONCURRENT_RECONCILES: z.coerce.number().int().min(1).max(100).default(4),
     SHUTDOWN_TIMEOUT_SECONDS: seconds(30),
+    /** How long a changed Secret takes to reach the pods' files (kubelet sync period + cache) and be reloaded. */
+    KEY_PROPAGATION_SECONDS: seconds(120),
+    /** How long clients may cache the API's JWKS (its Cache-Control max-age). */
+    JWKS_CACHE_SECONDS: seconds(300),
+    /** Clock difference tolerated between the token issuer and verifiers. */
+    CLOCK_SKEW_SECONDS: seconds(60),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -71,6 +77,8 @@ export interface OperatorConfig {
   healthPort: number;
   concurrency: number;
   shutdownTimeoutSeconds: number;
+  /** What the signing-key rotation waits for besides the spec's durations. */
+  rotation: { propagationDelayMs: number; jwksCacheMs: number; clockSkewMs: number };
   logLevel: string;
 }
 
@@ -105,6 +113,11 @@ export function loadOperatorConfig(source: NodeJS.ProcessEnv, hostname: string):
     healthPort: env.HEALTH_PORT,
     concurrency: env.MAX_CONCURRENT_RECONCILES,
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT_SECONDS,
+    rotation: {
+      propagationDelayMs: env.KEY_PROPAGATION_SECONDS * 1000,
+      jwksCacheMs: env.JWKS_CACHE_SECONDS * 1000,
+      clockSkewMs: env.CLOCK_SKEW_SECONDS * 1000,
+    },
     logLevel: env.LOG_LEVEL,
   };
 }

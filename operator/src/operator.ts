@@ -34,7 +34,7 @@ export interface OperatorOptions {
   kubeConfig: k8s.KubeConfig;
   config: Pick<
     OperatorConfig,
-    'watchNamespaces' | 'leaderElection' | 'concurrency' | 'shutdownTimeoutSeconds'
+    'watchNamespaces' | 'leaderElection' | 'concurrency' | 'shutdownTimeoutSeconds' | 'rotation'
   >;
   logger: Logger;
   clock?: () => Date;
@@ -100,6 +100,7 @@ export class SkeletonAppOperator {
     this.namespaces = config.watchNamespaces.length > 0 ? config.watchNamespaces : [undefined];
     const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
     const objects = k8s.KubernetesObjectApi.makeApiClient(kubeConfig);
+    const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
 
     for (const namespace of this.namespaces) {
       this.apps.push(
@@ -143,10 +144,19 @@ export class SkeletonAppOperator {
         child: (kind, namespace, name) =>
           this.childCache(kindKey(kind), namespace)?.get(namespace, name) as Live | undefined,
         owned: (namespace, ownerUid) => this.ownedChildren(namespace, ownerUid),
+        secret: async (namespace, name) => {
+          try {
+            return await core.readNamespacedSecret({ namespace, name });
+          } catch (error) {
+            if (error instanceof k8s.ApiException && error.code === 404) return undefined;
+            throw error;
+          }
+        },
       },
       writer,
       events,
       serviceMonitorAvailable: () => this.serviceMonitorApi.available,
+      rotationTiming: config.rotation,
       clock: options.clock ?? (() => new Date()),
       log: (level, msg, fields) => options.logger[level](fields, msg),
     });
@@ -232,7 +242,7 @@ export class SkeletonAppOperator {
     path: string,
     options: Pick<
       ConstructorParameters<typeof WatchedCache<KubeObject>>[0],
-      'list' | 'onEvent' | 'labelSelector'
+      'list' | 'onEvent' | 'labelSelector' | 'indexBy'
     >,
   ): WatchedCache<KubeObject> {
     const { logger, watch } = this.options;
@@ -250,6 +260,11 @@ export class SkeletonAppOperator {
     return this.namespaces.map((namespace) =>
       this.cache(collectionPath(kind, namespace), {
         labelSelector: MANAGED_BY_SELECTOR,
+        // By controller uid, so finding an app's children does not scan every cached object.
+        indexBy: (child) =>
+          (child.metadata?.ownerReferences ?? [])
+            .filter((reference) => reference.controller === true)
+            .map((reference) => reference.uid),
         list: ({ labelSelector }) =>
           objects.list(
             kind.apiVersion,
@@ -316,16 +331,12 @@ export class SkeletonAppOperator {
   }
 
   private ownedChildren(namespace: string, ownerUid: string): OwnedChild[] {
-    const owned: OwnedChild[] = [];
-    for (const kind of [...OWNED_KINDS, SERVICE_MONITOR_KIND]) {
-      for (const object of this.childCache(kindKey(kind), namespace)?.list(namespace) ?? []) {
-        const controller = object.metadata?.ownerReferences?.find(
-          (reference) => reference.controller === true,
-        );
-        if (controller?.uid === ownerUid) owned.push({ kind, object: object as OwnedChild['object'] });
-      }
-    }
-    return owned;
+    return [...OWNED_KINDS, SERVICE_MONITOR_KIND].flatMap((kind) =>
+      (this.childCache(kindKey(kind), namespace)?.indexed(ownerUid) ?? []).map((object) => ({
+        kind,
+        object: object as OwnedChild['object'],
+      })),
+    );
   }
 
   private remember(object: KubeObject): void {

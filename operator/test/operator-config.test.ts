@@ -24,6 +24,11 @@ test('defaults: every namespace, leader election 15 s / 10 s / 2 s, ports 8080 a
     retryPeriodSeconds: 2,
   });
   t.like(config, { metricsPort: 8080, healthPort: 8081, concurrency: 4, shutdownTimeoutSeconds: 30 });
+  t.deepEqual(
+    config.rotation,
+    { propagationDelayMs: 120_000, jwksCacheMs: 300_000, clockSkewMs: 60_000 },
+    "the API's JWKS max-age is 300 s",
+  );
 });
 
 test('values come from the environment', (t) => {
@@ -33,9 +38,13 @@ test('values come from the environment', (t) => {
       LEADER_ELECTION: 'false',
       POD_NAME: 'pod-a',
       MAX_CONCURRENT_RECONCILES: '8',
+      KEY_PROPAGATION_SECONDS: '2.5',
+      JWKS_CACHE_SECONDS: '1',
+      CLOCK_SKEW_SECONDS: '0.5',
     },
     'host',
   );
+  t.deepEqual(config.rotation, { propagationDelayMs: 2_500, jwksCacheMs: 1_000, clockSkewMs: 500 });
   t.deepEqual(config.watchNamespaces, ['identity', 'payments']);
   t.false(config.leaderElection.enabled);
   t.is(config.leaderElection.identity, 'pod-a');
@@ -46,6 +55,7 @@ test('a bad value names its variable; inconsistent lease timings are refused', (
   t.deepEqual(problemsOf({ WATCH_NAMESPACES: 'Not_A_Namespace' }), ['WATCH_NAMESPACES']);
   t.deepEqual(problemsOf({ METRICS_PORT: 'eighty' }), ['METRICS_PORT']);
   t.deepEqual(problemsOf({ MAX_CONCURRENT_RECONCILES: '0' }), ['MAX_CONCURRENT_RECONCILES']);
+  t.deepEqual(problemsOf({ KEY_PROPAGATION_SECONDS: '-1' }), ['KEY_PROPAGATION_SECONDS']);
   t.deepEqual(problemsOf({ LEASE_DURATION_SECONDS: '10', RENEW_DEADLINE_SECONDS: '10' }), [
     'LEASE_DURATION_SECONDS',
   ]);

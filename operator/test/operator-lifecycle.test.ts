@@ -85,6 +85,7 @@ test('events tell what happened to the app: applied objects, the missing Service
   t.deepEqual(events.map((event) => `${event.type}/${event.reason}`).sort(), [
     'Normal/Applied',
     'Normal/Applied',
+    'Normal/KeysCreated',
     'Normal/Ready',
     'Warning/ServiceMonitorAPIMissing',
   ]);

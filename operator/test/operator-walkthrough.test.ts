@@ -99,7 +99,7 @@ kubectlTest(
 
     t.is((await httpGet(`http://127.0.0.1:${ports?.healthPort}/readyz`)).status, 200);
     const reconciled =
-      /^controller_runtime_reconcile_total\{controller="skeletonapp",result="success"} [1-9]/m;
+      /^controller_runtime_reconcile_total\{controller="skeletonapp",result="requeue_after"} [1-9]/m;
     const scrape = () => httpGet(`http://127.0.0.1:${ports?.metricsPort}/metrics`);
     t.true(await until(async () => reconciled.test((await scrape()).body), DEADLINE_MS));
 

@@ -9,6 +9,8 @@ import type { SkeletonAppStatus } from '../src/status/skeleton-app-status.js';
 const NOW = new Date('2026-11-25T12:00:00Z');
 
 function world(app: SkeletonAppObject | undefined) {
+  const clock = { now: NOW };
+  const logs: string[] = [];
   const children = new Map<string, KubernetesObject>();
   const writes: string[] = [];
   const events: string[] = [];
@@ -18,10 +20,15 @@ function world(app: SkeletonAppObject | undefined) {
     view: {
       app: () => current,
       child: (kind, _namespace, name) => children.get(`${kind.kind}/${name}`),
+      secret: async (_namespace, name) => children.get(`Secret/${name}`),
+      // Secrets are never watched, so never among the cached children.
       owned: () =>
-        [...children.values()].map(
-          (object) => ({ kind: { apiVersion: object.apiVersion, kind: object.kind }, object }) as OwnedChild,
-        ),
+        [...children.values()]
+          .filter((object) => object.kind !== 'Secret')
+          .map(
+            (object) =>
+              ({ kind: { apiVersion: object.apiVersion, kind: object.kind }, object }) as OwnedChild,
+          ),
     },
     writer: {
       async apply(object) {
@@ -53,8 +60,9 @@ function world(app: SkeletonAppObject | undefined) {
       forget: (subject) => forgotten.push(`${subject.namespace}/${subject.name}`),
     },
     serviceMonitorAvailable: () => false,
-    clock: () => NOW,
-    log: () => undefined,
+    rotationTiming: { propagationDelayMs: 60_000, jwksCacheMs: 300_000, clockSkewMs: 60_000 },
+    clock: () => clock.now,
+    log: (level, msg, fields) => logs.push(`${level} ${msg} ${JSON.stringify(fields)}`),
   });
   return {
     reconcile,
@@ -62,6 +70,8 @@ function world(app: SkeletonAppObject | undefined) {
     events,
     forgotten,
     children,
+    clock,
+    logs,
     app: () => current,
     setApp: (next: SkeletonAppObject) => {
       current = next;
@@ -238,4 +248,88 @@ test('an app that is gone from the cache only forgets its event budget', async (
   t.is(await w.reconcile('identity/accounts'), undefined);
   t.deepEqual(w.writes, []);
   t.deepEqual(w.forgotten, ['identity/accounts']);
+});
+
+const keySetOf = (w: ReturnType<typeof world>) => {
+  const secret = w.children.get('Secret/accounts-jwt-keys') as { data?: Record<string, string> } | undefined;
+  const text = secret?.data?.['keys.json'];
+  return text === undefined
+    ? undefined
+    : (JSON.parse(Buffer.from(text, 'base64').toString('utf8')) as {
+        keys: { kid: string; state: string; d: string }[];
+      });
+};
+
+test('the key-set Secret is created with one current key before the Deployment, and the status names it', async (t) => {
+  const w = world(withFinalizer());
+  const outcome = await w.reconcile('identity/accounts');
+  const keys = keySetOf(w)?.keys ?? [];
+  t.deepEqual(
+    keys.map((key) => key.state),
+    ['current'],
+  );
+  const status = w.app()?.status as SkeletonAppStatus;
+  t.is(status.currentKeyId, keys[0]?.kid);
+  t.is(status.lastRotationTime, NOW.toISOString().replace(/\.\d+Z$/, 'Z'));
+  t.like(conditionOf(w, 'KeysRotated'), { status: 'True', reason: 'OnSchedule' });
+  t.deepEqual(outcome, { requeueAfterMs: 86_400_000 }, 'the 720 h rotation is timed work, capped at a day');
+  t.true(w.events.includes('Normal/KeysCreated'));
+  const secretIndex = w.writes.indexOf('apply Secret/accounts-jwt-keys');
+  t.true(secretIndex >= 0);
+  for (const key of keys)
+    t.false(
+      w.logs.some((line) => line.includes(key.d)),
+      'no private key in the logs',
+    );
+});
+
+test('the rotate-keys annotation publishes the next key at once, once per value', async (t) => {
+  const w = world(withFinalizer());
+  await w.reconcile('identity/accounts');
+  const annotated = (value: string) =>
+    w.setApp({
+      ...(w.app() as SkeletonAppObject),
+      metadata: { ...w.app()?.metadata, annotations: { 'platform.skeleton.dev/rotate-keys': value } },
+    });
+  annotated('2026-11-25T12:00');
+  const outcome = await w.reconcile('identity/accounts');
+  t.deepEqual(
+    keySetOf(w)?.keys.map((key) => key.state),
+    ['current', 'next'],
+  );
+  t.true(w.events.includes('Normal/KeyPublished'));
+  t.deepEqual(
+    outcome,
+    { requeueAfterMs: 360_000 },
+    'promotion after propagation (60 s) + JWKS cache (300 s), whole seconds',
+  );
+
+  w.writes.length = 0;
+  await w.reconcile('identity/accounts');
+  t.deepEqual(w.writes, [], 'the same request is honoured once');
+
+  w.clock.now = new Date(NOW.getTime() + 360_000);
+  await w.reconcile('identity/accounts');
+  t.deepEqual(
+    keySetOf(w)?.keys.map((key) => key.state),
+    ['previous', 'current'],
+  );
+  t.is((w.app()?.status as SkeletonAppStatus | undefined)?.currentKeyId, keySetOf(w)?.keys[1]?.kid);
+  t.true(w.events.includes('Normal/KeyRotated'));
+});
+
+test('an unreadable key-set Secret is replaced and reported', async (t) => {
+  const w = world(withFinalizer());
+  w.children.set('Secret/accounts-jwt-keys', {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'accounts-jwt-keys' },
+    data: { 'keys.json': Buffer.from('{"keys": "not a list"}').toString('base64') },
+  } as KubernetesObject);
+  await w.reconcile('identity/accounts');
+  t.deepEqual(
+    keySetOf(w)?.keys.map((key) => key.state),
+    ['current'],
+  );
+  t.true(w.logs.some((line) => line.startsWith('warn the key-set Secret cannot be read')));
 });

@@ -184,3 +184,34 @@ test('item back-off doubles up to its cap, per key', (t) => {
   backoff.forget('a');
   t.is(backoff.next('a'), 5);
 });
+
+test('idle: work scheduled for later does not count, a retry waiting out its back-off does', async (t) => {
+  let fail = true;
+  let retried = false;
+  const queue = new WorkQueue(
+    async (key): Promise<ReconcileOutcome> => {
+      if (key === 'failing' && fail) throw new Error('boom');
+      return { requeueAfterMs: 60_000 };
+    },
+    {
+      concurrency: 1,
+      backoff: { baseMs: 200, maxMs: 200 },
+      observer: {
+        retried: () => {
+          retried = true;
+        },
+      },
+    },
+  );
+  t.teardown(() => queue.shutdown(0));
+  queue.add('timed');
+  await until(() => queue.idle);
+  t.true(queue.idle, 'a reconcile due in a minute leaves the queue idle');
+
+  queue.add('failing');
+  await until(() => retried);
+  t.false(queue.idle, 'a failed key waiting for its retry is work pending');
+  fail = false;
+  await until(() => queue.idle);
+  t.true(queue.idle, 'idle again once the retry succeeded');
+});

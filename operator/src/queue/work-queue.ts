@@ -44,6 +44,8 @@ export class WorkQueue {
   /** Added again while being processed: goes back in the queue when that pass ends. */
   private readonly dirty = new Set<string>();
   private readonly timers = new Map<string, { timer: NodeJS.Timeout; dueAt: number }>();
+  /** Keys waiting out their back-off after a failure. */
+  private readonly retrying = new Set<string>();
   private readonly backoff: ItemBackoff<string>;
   private readonly bucket: TokenBucket;
   private running = 0;
@@ -62,9 +64,9 @@ export class WorkQueue {
     return this.queue.length;
   }
 
-  /** Nothing queued, running or waiting for a retry. */
+  /** Nothing queued, running or waiting for a retry (work scheduled with requeueAfter does not count). */
   get idle(): boolean {
-    return this.queue.length === 0 && this.running === 0 && this.timers.size === 0;
+    return this.queue.length === 0 && this.running === 0 && this.retrying.size === 0;
   }
 
   add(key: string): void {
@@ -93,6 +95,7 @@ export class WorkQueue {
     if (pending) clearTimeout(pending.timer);
     const timer = setTimeout(() => {
       this.timers.delete(key);
+      this.retrying.delete(key);
       this.add(key);
     }, delayMs);
     timer.unref();
@@ -104,6 +107,7 @@ export class WorkQueue {
     this.stopping = true;
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+    this.retrying.clear();
     this.queue.length = 0;
     this.queued.clear();
     if (this.running === 0) return;
@@ -141,6 +145,7 @@ export class WorkQueue {
       const delay = Math.max(this.backoff.next(key), this.bucket.reserve());
       this.options.observer?.retried?.(key, delay);
       this.addAfter(key, delay);
+      if (this.timers.has(key)) this.retrying.add(key);
     } finally {
       this.processing.delete(key);
       this.running--;

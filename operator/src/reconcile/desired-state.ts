@@ -27,6 +27,7 @@ export interface SkeletonAppObject {
     resourceVersion?: string;
     deletionTimestamp?: unknown;
     finalizers?: string[];
+    annotations?: Record<string, string>;
   };
   spec?: unknown;
   status?: unknown;

@@ -1,5 +1,14 @@
-import { type KubernetesObject, migrationJobName } from '@skeleton/charts';
+import { type KubernetesObject, migrationJobName, type SkeletonAppSpec } from '@skeleton/charts';
 import type { EventSubject, EventType } from '../events/event-recorder.js';
+import { planKeyRotation, type RotationPlan, rotationPolicy } from '../keys/key-rotation.js';
+import {
+  keySetSecret,
+  readKeySetSecret,
+  rotationRequested,
+  type StoredSecret,
+} from '../keys/key-set-secret.js';
+import { rotationEvent, withKeyStatus } from '../keys/key-status.js';
+import { generateSigningKey } from '../keys/signing-key.js';
 import { SKELETON_APP_KIND } from '../kube/owned-kinds.js';
 import type { ReconcileOutcome } from '../queue/work-queue.js';
 import {
@@ -8,7 +17,13 @@ import {
   type SkeletonAppStatus,
   statusChanged,
 } from '../status/skeleton-app-status.js';
-import { desiredObjects, isUpToDate, parseSpec, type SkeletonAppObject } from './desired-state.js';
+import {
+  desiredObjects,
+  isUpToDate,
+  keySetSecretName,
+  parseSpec,
+  type SkeletonAppObject,
+} from './desired-state.js';
 import { invalidSpecStatus } from './invalid-spec.js';
 import { decideMigration, observeJob, withMigrationStatus } from './migration-gate.js';
 import { observeDeployment } from './observe.js';
@@ -45,6 +60,8 @@ export interface ClusterView {
   child(kind: KindRef, namespace: string, name: string): Live | undefined;
   /** Every cached child in `namespace` whose controller is the app with this uid. */
   owned(namespace: string, ownerUid: string): OwnedChild[];
+  /** A Secret read from the API server (Secrets are never listed or watched); undefined if absent. */
+  secret(namespace: string, name: string): Promise<StoredSecret | undefined>;
 }
 
 /** Writes; each returns the object as the API server stored it. */
@@ -60,6 +77,8 @@ export interface ClusterWriter {
   ): Promise<unknown>;
 }
 
+export type RotationTiming = Parameters<typeof rotationPolicy>[1];
+
 export interface ReconcilerDeps {
   view: ClusterView;
   writer: ClusterWriter;
@@ -69,6 +88,8 @@ export interface ReconcilerDeps {
   };
   /** Whether the monitoring.coreos.com ServiceMonitor API is served right now. */
   serviceMonitorAvailable(): boolean;
+  /** What the key rotation waits for besides the spec's durations. */
+  rotationTiming: RotationTiming;
   clock(): Date;
   log(level: 'info' | 'warn' | 'debug', msg: string, fields: Record<string, unknown>): void;
 }
@@ -159,6 +180,47 @@ export function createReconciler(deps: ReconcilerDeps) {
     return removed;
   }
 
+  /**
+   * One step of the signing-key rotation, if one is due: the key set lives in a Secret the app
+   * owns, and every decision is taken from that Secret and the clock alone, so a restart in the
+   * middle of a rotation continues it. The Secret's content is never logged.
+   */
+  async function rotateKeys(
+    app: SkeletonAppObject & { metadata?: { annotations?: Record<string, string> } },
+    namespace: string,
+    name: string,
+    spec: SkeletonAppSpec,
+    subject: EventSubject,
+  ): Promise<RotationPlan> {
+    const secret = await view.secret(namespace, keySetSecretName(name));
+    const stored = readKeySetSecret(secret);
+    if (secret && !stored.document)
+      log('warn', 'the key-set Secret cannot be read; a new key set replaces it', { namespace, name });
+    const request = rotationRequested(app.metadata?.annotations, stored);
+    const plan = planKeyRotation({
+      stored: stored.document,
+      now: deps.clock(),
+      policy: rotationPolicy(spec.jwt, deps.rotationTiming),
+      rotationRequested: request !== undefined,
+      generate: generateSigningKey,
+    });
+    const honoured = request !== undefined && (plan.action === 'published-next' || plan.action === 'created');
+    if (plan.changed || honoured) {
+      const handled = honoured ? request : stored.handledRequest;
+      await writer.apply(
+        keySetSecret(
+          { name, namespace, uid: app.metadata?.uid ?? '', image: spec.image },
+          plan.document,
+          handled,
+        ),
+      );
+      log('info', 'key set updated', { namespace, name, action: plan.action, currentKid: plan.currentKid });
+      const event = rotationEvent(plan);
+      if (event) await events.record(subject, 'Normal', event.reason, event.note);
+    }
+    return plan;
+  }
+
   async function announce(
     subject: EventSubject,
     previous: SkeletonAppStatus | undefined,
@@ -210,6 +272,8 @@ export function createReconciler(deps: ReconcilerDeps) {
     }
 
     const { spec } = parsed;
+    // Before the Deployment: its pods mount the key set.
+    const keys = await rotateKeys(app, namespace, name, spec, subject);
     const monitoringAvailable = deps.serviceMonitorAvailable();
     const jobName = migrationJobName(name, spec);
     const live = view.child(DEPLOYMENT, namespace, name);
@@ -245,31 +309,43 @@ export function createReconciler(deps: ReconcilerDeps) {
     }
 
     const deployment = view.child(DEPLOYMENT, namespace, name);
-    const next = withMigrationStatus(
-      computeStatus(
-        {
-          generation,
-          previous,
-          desiredImage: spec.image,
-          ...(deployment ? { deployment: observeDeployment(deployment) } : {}),
-          expectedReplicas: spec.replicas.min,
-          monitoring: {
-            requested: spec.monitoring.serviceMonitor.enabled,
-            apiAvailable: monitoringAvailable,
+    const now = deps.clock();
+    const next = withKeyStatus(
+      withMigrationStatus(
+        computeStatus(
+          {
+            generation,
+            previous,
+            desiredImage: spec.image,
+            ...(deployment ? { deployment: observeDeployment(deployment) } : {}),
+            expectedReplicas: spec.replicas.min,
+            monitoring: {
+              requested: spec.monitoring.serviceMonitor.enabled,
+              apiAvailable: monitoringAvailable,
+            },
           },
-        },
-        deps.clock(),
+          deps.clock(),
+        ),
+        gate,
+        now,
+        generation,
       ),
-      gate,
-      deps.clock(),
+      keys,
+      now,
       generation,
     );
     if (statusChanged(previous, next)) {
       await writer.patchStatus(app, previous, next);
       await announce(subject, previous, next);
     }
-    return undefined;
+    // The next rotation step is timed work: come back exactly then, rather than poll.
+    return { requeueAfterMs: requeueDelay(keys.nextActionAt, now) };
   };
+}
+
+/** Never sooner than a second (no busy loop), never later than a day (timers cap at ~24.8 days). */
+export function requeueDelay(at: Date, now: Date): number {
+  return Math.min(Math.max(at.getTime() - now.getTime(), 1_000), 86_400_000);
 }
 
 export type Reconcile = ReturnType<typeof createReconciler>;

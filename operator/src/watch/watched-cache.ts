@@ -23,6 +23,8 @@ export interface WatchedCacheOptions<T extends KubeObject = KubeObject> {
   backoff?: BackoffOptions;
   onEvent: (type: WatchedEventType, object: T, old?: T) => void | Promise<void>;
   onError?: (error: unknown) => void;
+  /** Keys to index each object under (e.g. its owners' uids), for {@link WatchedCache.indexed}. */
+  indexBy?: (object: T) => string[];
   log?: (msg: string, fields: Record<string, unknown>) => void;
 }
 
@@ -63,6 +65,8 @@ function statusCodeOf(error: unknown): number | undefined {
  */
 export class WatchedCache<T extends KubeObject = KubeObject> {
   private readonly cache = new Map<string, T>();
+  /** Index key → cache keys, kept in step with the cache by store() and drop(). */
+  private readonly index = new Map<string, Set<string>>();
   private readonly backoff: Backoff;
   private readonly inactivityTimeoutMs: number;
   private rv: string | undefined;
@@ -124,7 +128,12 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
     const key = keyOf(object.metadata?.namespace, object.metadata?.name);
     const cached = this.cache.get(key);
     if (cached && isNewer(cached.metadata?.resourceVersion, object.metadata?.resourceVersion)) return;
-    this.cache.set(key, object);
+    this.store(key, object);
+  }
+
+  /** The objects indexed under `value` by the indexBy option, without scanning the cache. */
+  indexed(value: string): T[] {
+    return [...(this.index.get(value) ?? [])].map((key) => this.cache.get(key) as T);
   }
 
   list(namespace?: string): T[] {
@@ -182,14 +191,14 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
       const key = keyOf(object.metadata?.namespace, object.metadata?.name);
       seen.add(key);
       const old = this.cache.get(key);
-      this.cache.set(key, object);
+      this.store(key, object);
       if (!old) this.emit('added', object);
       else if (old.metadata?.resourceVersion !== object.metadata?.resourceVersion)
         this.emit('updated', object, old);
     }
     for (const [key, old] of [...this.cache]) {
       if (seen.has(key)) continue;
-      this.cache.delete(key);
+      this.drop(key);
       this.emit('deleted', old, old);
     }
     this.rv = result.metadata?.resourceVersion;
@@ -272,14 +281,42 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
     if (resourceVersion) this.rv = resourceVersion;
     this.backoff.reset();
     if (type === 'DELETED') {
-      this.cache.delete(key);
+      this.drop(key);
       this.emit('deleted', fresh, old);
     } else {
-      this.cache.set(key, fresh);
+      this.store(key, fresh);
       if (old) this.emit('updated', fresh, old);
       else this.emit('added', fresh);
     }
     return false;
+  }
+
+  private store(key: string, object: T): void {
+    this.unindex(key);
+    this.cache.set(key, object);
+    for (const value of this.options.indexBy?.(object) ?? []) {
+      let keys = this.index.get(value);
+      if (!keys) {
+        keys = new Set();
+        this.index.set(value, keys);
+      }
+      keys.add(key);
+    }
+  }
+
+  private drop(key: string): void {
+    this.unindex(key);
+    this.cache.delete(key);
+  }
+
+  private unindex(key: string): void {
+    const old = this.cache.get(key);
+    if (!old) return;
+    for (const value of this.options.indexBy?.(old) ?? []) {
+      const keys = this.index.get(value);
+      keys?.delete(key);
+      if (keys?.size === 0) this.index.delete(value);
+    }
   }
 
   private emit(type: WatchedEventType, object: T, old?: T): void {

@@ -1,6 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
 import { EXAMPLE_SKELETON_APP, SKELETON_APP, skeletonAppCrd } from '@skeleton/charts';
-import type { OperatorConfig } from '../../src/config.js';
 import { type Logger, type OperatorOptions, SkeletonAppOperator } from '../../src/operator.js';
 import { APPLIED_HASH_ANNOTATION } from '../../src/reconcile/desired-state.js';
 import {
@@ -70,6 +69,8 @@ export type SkeletonApp = {
     observedGeneration?: number;
     conditions?: { type: string; status: string; reason: string; lastTransitionTime?: string }[];
     currentImage?: string;
+    currentKeyId?: string;
+    lastRotationTime?: string;
     readyReplicas?: number;
     phase?: string;
   };
@@ -198,10 +199,7 @@ export async function startCluster(options: FakeApiServerOptions = {}): Promise<
 export function operatorConfig(
   overrides: Partial<OperatorOptions['config']> = {},
 ): OperatorOptions['config'] {
-  const base: Pick<
-    OperatorConfig,
-    'watchNamespaces' | 'leaderElection' | 'concurrency' | 'shutdownTimeoutSeconds'
-  > = {
+  const base: OperatorOptions['config'] = {
     watchNamespaces: [],
     leaderElection: {
       enabled: false,
@@ -214,6 +212,7 @@ export function operatorConfig(
     },
     concurrency: 4,
     shutdownTimeoutSeconds: 30,
+    rotation: { propagationDelayMs: 120_000, jwksCacheMs: 300_000, clockSkewMs: 60_000 },
   };
   return { ...base, ...overrides };
 }

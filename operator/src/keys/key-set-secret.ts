@@ -1,0 +1,81 @@
+import { commonLabels, type KubernetesObject, SKELETON_APP_API_VERSION } from '@skeleton/charts';
+import { keySetSecretName } from '../reconcile/desired-state.js';
+import { type KeySetDocument, parseStoredKeySet } from './key-rotation.js';
+
+/** Set on the SkeletonApp (any new value) to rotate the signing key now. */
+export const ROTATE_KEYS_ANNOTATION = 'platform.skeleton.dev/rotate-keys';
+
+/**
+ * On the Secret: the last rotation request honoured. Recording it here, rather than removing the
+ * annotation from the SkeletonApp, leaves the user's object as they (or their GitOps tool) wrote it.
+ */
+export const ROTATION_HANDLED_ANNOTATION = 'platform.skeleton.dev/rotation-request-handled';
+
+/** The file the API reads (JWT_KEYS_FILE), as the Deployment mounts it. */
+export const KEY_SET_FILE = 'keys.json';
+
+/** The Secret as read back: only what the rotation needs. */
+export interface StoredSecret {
+  metadata?: { annotations?: Record<string, string> };
+  data?: Record<string, string>;
+}
+
+export interface StoredKeySet {
+  /** Undefined when there is no Secret or its content cannot be used (it is then recreated). */
+  document: KeySetDocument | undefined;
+  handledRequest: string | undefined;
+}
+
+/** What the Secret holds, read defensively: a missing or corrupt key set is reported as absent. */
+export function readKeySetSecret(secret: StoredSecret | undefined): StoredKeySet {
+  const encoded = secret?.data?.[KEY_SET_FILE];
+  return {
+    document:
+      encoded === undefined ? undefined : parseStoredKeySet(Buffer.from(encoded, 'base64').toString('utf8')),
+    handledRequest: secret?.metadata?.annotations?.[ROTATION_HANDLED_ANNOTATION],
+  };
+}
+
+/** Whether the app asks for a rotation that has not been honoured yet. */
+export function rotationRequested(
+  appAnnotations: Record<string, string> | undefined,
+  stored: StoredKeySet,
+): string | undefined {
+  const request = appAnnotations?.[ROTATE_KEYS_ANNOTATION];
+  return request !== undefined && request !== stored.handledRequest ? request : undefined;
+}
+
+/**
+ * The key-set Secret for server-side apply: owned by the app (garbage-collected with it), labelled
+ * like its other objects, never anything but the key set and the honoured request.
+ */
+export function keySetSecret(
+  app: { name: string; namespace: string; uid: string; image: string },
+  document: KeySetDocument,
+  handledRequest: string | undefined,
+): KubernetesObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: keySetSecretName(app.name),
+      namespace: app.namespace,
+      labels: commonLabels(app.name, app.image),
+      ...(handledRequest === undefined
+        ? {}
+        : { annotations: { [ROTATION_HANDLED_ANNOTATION]: handledRequest } }),
+      ownerReferences: [
+        {
+          apiVersion: SKELETON_APP_API_VERSION,
+          kind: 'SkeletonApp',
+          name: app.name,
+          uid: app.uid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
+    },
+    type: 'Opaque',
+    data: { [KEY_SET_FILE]: Buffer.from(JSON.stringify(document)).toString('base64') },
+  };
+}
