@@ -187,6 +187,7 @@ test('the container gets its environment, port and probes', (t) => {
     REDIS_KEY_PREFIX: 'team-a:accounts:',
     JWT_KEYS_FILE: '/var/run/skeleton/keys/keys.json',
     ACCESS_TOKEN_TTL: '15m',
+    JWT_ISSUER: 'https://accounts.team-a.svc',
     MIGRATE_ON_START: 'false',
   });
   t.is(container.readinessProbe?.httpGet?.path, '/health/ready');
@@ -205,6 +206,12 @@ test('redis adds REDIS_URL from its secret; database uses its secret key', (t) =
   t.deepEqual(env.DATABASE_URL, { secretKeyRef: { name: 'db2', key: 'dsn' } });
   t.deepEqual(env.REDIS_URL, { secretKeyRef: { name: 'rd', key: 'url' } });
   t.false('REDIS_URL' in envOf(render()));
+});
+
+test('JWT_ISSUER, which the API needs in production, defaults to the app address unless spec.config sets it', (t) => {
+  const objects = render({ config: { JWT_ISSUER: 'https://id.example.com' } });
+  t.false('JWT_ISSUER' in envOf(objects), 'left to the ConfigMap, which env would otherwise override');
+  t.is(envOf(render()).JWT_ISSUER, 'https://accounts.team-a.svc');
 });
 
 test('jwt.accessTokenTTL becomes ACCESS_TOKEN_TTL', (t) => {

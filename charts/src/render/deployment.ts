@@ -19,6 +19,11 @@ const KEYS_VOLUME = 'jwt-keys';
 const HOSTNAME = 'kubernetes.io/hostname';
 const ZONE = 'topology.kubernetes.io/zone';
 
+/** The token issuer when spec.config names none: the app's in-cluster address, unique per app. */
+function defaultIssuer(app: { name: string; namespace: string }): string {
+  return `https://${app.name}.${app.namespace}.svc`;
+}
+
 /** Settings the operator owns. `env` wins over `envFrom`, so spec.config cannot override them. */
 function env(input: RenderInput) {
   const { app } = input;
@@ -33,6 +38,8 @@ function env(input: RenderInput) {
     { name: 'REDIS_KEY_PREFIX', value: `${app.namespace}:${app.name}:` },
     { name: 'JWT_KEYS_FILE', value: `${KEYS_DIR}/keys.json` },
     { name: 'ACCESS_TOKEN_TTL', value: spec.jwt.accessTokenTTL },
+    // The API refuses to start in production without an issuer; spec.config may name its own.
+    ...('JWT_ISSUER' in spec.config ? [] : [{ name: 'JWT_ISSUER', value: defaultIssuer(app) }]),
     // The migration Job migrates before the operator approves the image; pods racing to do it would not.
     { name: 'MIGRATE_ON_START', value: 'false' },
   ];
