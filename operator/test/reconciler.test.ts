@@ -166,8 +166,13 @@ test('a failed migration keeps the old image serving, is Degraded, and is not ru
   );
 
   w.writes.length = 0;
+  w.clock.now = new Date(NOW.getTime() + 10_000);
   await w.reconcile('identity/accounts');
-  t.deepEqual(w.writes, [], 'the failed Job is not run again');
+  t.deepEqual(
+    w.writes,
+    [],
+    'the failed Job is not run again, and a later pass does not re-time the conditions',
+  );
 });
 
 test('an image already running needs no Job: one removed by its TTL is not run again', async (t) => {

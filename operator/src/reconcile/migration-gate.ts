@@ -119,13 +119,17 @@ export function withMigrationStatus(
   gate: MigrationGateDecision,
   now: Date,
   generation: number,
+  previous: SkeletonAppStatus | undefined,
 ): SkeletonAppStatus {
   let conditions = setCondition(status.conditions, gate.migration, now, generation);
   const { blocked } = gate;
   if (!blocked) return { ...status, conditions };
   const update = (type: SkeletonAppConditionType, value: 'True' | 'False', reason: string) => {
+    // Against the stored condition, not the verdict computeStatus just made from the Deployment: else
+    // each reconcile would see a flip there and back, and move lastTransitionTime to now.
+    const stored = previous?.conditions?.find((condition) => condition.type === type);
     conditions = setCondition(
-      conditions,
+      stored ? conditions.map((condition) => (condition.type === type ? stored : condition)) : conditions,
       { type, status: value, reason, message: blocked.message },
       now,
       generation,
