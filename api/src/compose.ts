@@ -106,6 +106,7 @@ export async function createRuntime(
   instrumentDatabase(knex, metrics);
   const lifecycle = createLifecycle();
   const resilient = new ResilientDatabase(knex, databaseResilience);
+  metrics.watchBreaker(() => resilient.breakerState);
   resilient.onBreakerStateChange((state) =>
     logger[state === 'closed' ? 'info' : 'warn']({ breaker: state }, `database circuit breaker ${state}`),
   );

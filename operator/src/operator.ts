@@ -96,7 +96,10 @@ export class SkeletonAppOperator {
 
   constructor(private readonly options: OperatorOptions) {
     const { kubeConfig, config } = options;
-    this.metrics = createOperatorMetrics(CONTROLLER_NAME);
+    this.metrics = createOperatorMetrics(CONTROLLER_NAME, {
+      apps: () => this.apps.flatMap((cache) => cache.list()) as SkeletonAppObject[],
+      owned: (namespace, uid) => this.ownedChildren(namespace, uid),
+    });
     this.namespaces = config.watchNamespaces.length > 0 ? config.watchNamespaces : [undefined];
     const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
     const objects = k8s.KubernetesObjectApi.makeApiClient(kubeConfig);

@@ -3,8 +3,10 @@ import { OPERATOR_METRICS } from '../src/observability/metric-catalog.js';
 import { createOperatorMetrics } from '../src/observability/metrics.js';
 import { WorkQueue } from '../src/queue/work-queue.js';
 
-test("every metric of the catalog is exported under controller-runtime's name and type", async (t) => {
-  const metrics = createOperatorMetrics('skeletonapp');
+const NO_APPS = { apps: () => [], owned: () => [] };
+
+test('every metric of the catalog is exported under its name and type', async (t) => {
+  const metrics = createOperatorMetrics('skeletonapp', NO_APPS);
   metrics.setLeader('skeleton-operator', true);
   const text = await metrics.registry.metrics();
   for (const metric of Object.values(OPERATOR_METRICS)) {
@@ -14,7 +16,7 @@ test("every metric of the catalog is exported under controller-runtime's name an
 });
 
 test('the work queue feeds reconcile and queue metrics', async (t) => {
-  const metrics = createOperatorMetrics('skeletonapp');
+  const metrics = createOperatorMetrics('skeletonapp', NO_APPS);
   let calls = 0;
   const queue: WorkQueue = new WorkQueue(
     async () => {

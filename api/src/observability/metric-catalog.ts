@@ -27,6 +27,12 @@ export const API_METRICS = {
     type: 'gauge',
     labels: ['state'],
   },
+  dbCircuitBreakerState: {
+    name: 'db_circuit_breaker_state',
+    help: 'The database circuit breaker: 1 for its current state, 0 for the others. Open: queries are answered db.unavailable without trying the database; half-open: one probe is trying it.',
+    type: 'gauge',
+    labels: ['state'],
+  },
   authEvents: {
     name: 'auth_events_total',
     help: 'Authentication events (login success/failure, register, refresh, reuse detected, ...).',
@@ -66,6 +72,10 @@ export const UNMATCHED_ROUTE = 'unmatched';
 export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export const DB_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export const CIRCUIT_BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
+
+export type CircuitBreakerState = (typeof CIRCUIT_BREAKER_STATES)[number];
 
 export const AUTH_EVENTS = [
   'register',

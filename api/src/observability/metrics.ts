@@ -4,6 +4,8 @@ import {
   API_METRICS,
   AUTH_EVENTS,
   type AuthEvent,
+  CIRCUIT_BREAKER_STATES,
+  type CircuitBreakerState,
   DB_DURATION_BUCKETS,
   HTTP_DURATION_BUCKETS,
   KEY_SET_RELOAD_RESULTS,
@@ -21,6 +23,7 @@ const {
   httpRequestDuration,
   dbQueryDuration,
   dbPoolConnections,
+  dbCircuitBreakerState,
   authEvents,
   rateLimitFallbacks,
   keySetReloads,
@@ -110,6 +113,21 @@ export function createMetrics() {
     /** The pool is read when Prometheus scrapes, not polled. */
     watchPool(read: () => PoolState | undefined) {
       poolState = read;
+    },
+    /**
+     * The breaker is read when Prometheus scrapes. Its gauge is registered here, once, because the
+     * breaker exists only after the database is set up, and a gauge without it would be all zeros.
+     */
+    watchBreaker(read: () => CircuitBreakerState) {
+      new Gauge({
+        ...dbCircuitBreakerState,
+        labelNames: dbCircuitBreakerState.labels,
+        registers: [registry],
+        collect() {
+          const current = read();
+          for (const state of CIRCUIT_BREAKER_STATES) this.set({ state }, state === current ? 1 : 0);
+        },
+      });
     },
   };
 }

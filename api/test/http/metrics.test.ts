@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import test from 'ava';
-import { API_METRICS } from '../../src/observability/metric-catalog.js';
+import { API_METRICS, AUTH_EVENTS } from '../../src/observability/metric-catalog.js';
 import { signUpAndIn } from '../support/accounts.js';
 import { apiOnFreshDatabase } from '../support/api-server.js';
 
@@ -74,6 +74,8 @@ test.serial('auth events are counted by kind', async (t) => {
   const count = (text: string, event: string) =>
     Number(new RegExp(`auth_events_total\\{event="${event}"} (\\d+)`).exec(text)?.[1] ?? Number.NaN);
   const before = (await scrape()).text;
+  // Every event has its series before it first happens, so the alerts' rate() works from the start.
+  for (const event of AUTH_EVENTS) t.false(Number.isNaN(count(before, event)), `${event} is exported`);
   const user = await signUpAndIn(suite.api);
   await suite.api.request('POST', '/api/v1/auth/login', {
     json: { email: user.email, password: 'wrong password' },
@@ -92,4 +94,5 @@ test.serial('auth events are counted by kind', async (t) => {
   t.is(delta('refresh'), 1);
   t.is(delta('logout'), 1);
   t.is(delta('refresh_reuse_detected'), 0, 'zero-initialised series exist before the first event');
+  t.is(count(after, 'rate_limited'), 0, 'no request was limited, and the series is there at 0');
 });

@@ -1,7 +1,16 @@
 /**
- * Every metric the operator exports, named as controller-runtime names them so the dashboards
- * and alerts already written for Go operators work unchanged. Dashboards and alerts of this
- * project use these names, and a test proves each one is exported.
+ * The SkeletonApp metrics are read from the caches, which every replica keeps warm: the standbys
+ * export them too, so a query must aggregate over replicas (`max by (namespace, skeletonapp)`).
+ */
+const EVERY_REPLICA =
+  "From this replica's caches at scrape time; every replica exports it, leader or not, so aggregate with max by.";
+
+/**
+ * Every metric the operator exports. The controller's are named as controller-runtime names them,
+ * so the dashboards and alerts already written for Go operators work unchanged; the SkeletonApps'
+ * follow kube-state-metrics (`<kind>_status_condition` with one series per status, as
+ * `kube_deployment_status_condition` has), so the same queries carry over. Dashboards and
+ * alerts of this project use these names, and a test proves each one is exported.
  */
 export const OPERATOR_METRICS = {
   reconcileTotal: {
@@ -57,6 +66,36 @@ export const OPERATOR_METRICS = {
     help: 'Gauge of whether this instance is the leader (1) or not (0) of the named lease.',
     type: 'gauge',
     labels: ['name'],
+  },
+  skeletonAppStatusCondition: {
+    name: 'skeletonapp_status_condition',
+    help: `Each condition of each SkeletonApp's status, one series per status (True, False, Unknown): 1 for the current one, 0 for the others. ${EVERY_REPLICA}`,
+    type: 'gauge',
+    labels: ['namespace', 'skeletonapp', 'type', 'status'],
+  },
+  skeletonAppKeyRotationLast: {
+    name: 'skeletonapp_key_rotation_last_timestamp_seconds',
+    help: `When each SkeletonApp's current signing key was promoted (status.lastRotationTime), in Unix seconds; absent until the operator has made one. ${EVERY_REPLICA}`,
+    type: 'gauge',
+    labels: ['namespace', 'skeletonapp'],
+  },
+  skeletonAppKeyRotationInterval: {
+    name: 'skeletonapp_key_rotation_interval_seconds',
+    help: `Each SkeletonApp's spec.jwt.rotationInterval (defaults applied), in seconds; absent while the spec is invalid. ${EVERY_REPLICA}`,
+    type: 'gauge',
+    labels: ['namespace', 'skeletonapp'],
+  },
+  skeletonAppHpaCurrentReplicas: {
+    name: 'skeletonapp_hpa_current_replicas',
+    help: `Replicas of each SkeletonApp as its HorizontalPodAutoscaler last saw them (status.currentReplicas). ${EVERY_REPLICA}`,
+    type: 'gauge',
+    labels: ['namespace', 'skeletonapp'],
+  },
+  skeletonAppHpaMaxReplicas: {
+    name: 'skeletonapp_hpa_max_replicas',
+    help: `The most replicas each SkeletonApp's HorizontalPodAutoscaler may scale to (spec.maxReplicas). ${EVERY_REPLICA}`,
+    type: 'gauge',
+    labels: ['namespace', 'skeletonapp'],
   },
 } as const;
 

@@ -1,16 +1,19 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { WorkQueueObserver } from '../queue/work-queue.js';
 import { DURATION_BUCKETS, OPERATOR_METRICS } from './metric-catalog.js';
+import { registerSkeletonAppMetrics, type SkeletonAppSource } from './skeleton-app-metrics.js';
 
 const m = OPERATOR_METRICS;
 
 /**
  * The operator's metrics, on a registry of its own (never prom-client's global one, so two
- * operator instances in one test process count separately).
+ * operator instances in one test process count separately). `apps` is read at each scrape for the
+ * SkeletonApps' own gauges.
  */
-export function createOperatorMetrics(controller: string) {
+export function createOperatorMetrics(controller: string, apps: SkeletonAppSource) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  registerSkeletonAppMetrics(registry, apps);
   const registers = [registry];
   const reconcileTotal = new Counter({ ...m.reconcileTotal, labelNames: m.reconcileTotal.labels, registers });
   const reconcileErrors = new Counter({
