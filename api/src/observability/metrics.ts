@@ -97,8 +97,8 @@ export function createMetrics() {
     recordAuthEvent(event: AuthEvent) {
       events.inc({ event });
     },
-    recordRateLimitFallback(limiter: string) {
-      fallbacks.inc({ limiter });
+    recordRateLimitFallback(limiter: string, decisions = 1) {
+      fallbacks.inc({ limiter }, decisions);
     },
     recordKeySetReload(result: KeySetReloadResult) {
       reloads.inc({ result });

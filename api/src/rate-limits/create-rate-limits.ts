@@ -18,8 +18,8 @@ export interface RateLimitsOptions {
   policy?: Partial<RateLimitPolicy>;
   /** A request was refused; for a metric. */
   onLimited?: (scope: RateLimitScope) => void;
-  /** A decision was made in process because Redis failed; for a metric, as it fires per decision. */
-  onFallback?: (limiter: string) => void;
+  /** A decision was made in process because Redis failed (0: the limiter exists); for a metric. */
+  onFallback?: (limiter: string, decisions?: number) => void;
 }
 
 export interface RateLimits {

@@ -36,7 +36,7 @@ export function rateLimitsFor(
     keyPrefix: `${settings.redisKeyPrefix}rl:`,
     policy: settings.policy,
     onLimited: () => metrics.recordAuthEvent('rate_limited'),
-    onFallback: (limiter) => metrics.recordRateLimitFallback(limiter),
+    onFallback: (limiter, decisions) => metrics.recordRateLimitFallback(limiter, decisions),
   });
   return {
     limits,

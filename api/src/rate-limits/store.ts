@@ -57,8 +57,11 @@ export interface LimiterStore {
   redis?: Redis;
   /** Prepended to every Redis key, so environments and test runs sharing a server never mix counters. */
   keyPrefix: string;
-  /** A decision was made in process because Redis failed; called once per such decision. */
-  onFallback?: (limiter: string) => void;
+  /**
+   * A decision was made in process because Redis failed; called once per such decision, and once
+   * with 0 when the limiter is created, so its metric series exists before the first fallback.
+   */
+  onFallback?: (limiter: string, decisions?: number) => void;
 }
 
 export function createLimiter(store: LimiterStore, name: string, window: Window): RateLimiterAbstract {
@@ -68,6 +71,7 @@ export function createLimiter(store: LimiterStore, name: string, window: Window)
     duration: window.durationSeconds,
   };
   if (store.redis === undefined) return new RateLimiterMemory(options);
+  store.onFallback?.(name, 0);
   return new RateLimiterRedis({
     ...options,
     storeClient: store.redis,

@@ -101,6 +101,13 @@ test.serial('with Redis unreachable the API still limits, in process, and keeps 
   t.regex(metrics, /rate_limit_fallback_decisions_total\{limiter="ip"} [1-9]/);
 });
 
+test.serial('every limiter exports its fallback counter at 0 before Redis ever fails', async (t) => {
+  const api = await instance({ REDIS_URL }, {});
+  const metrics = await startApiMetrics(api);
+  for (const limiter of ['ip', 'login_failures', 'login_block'])
+    t.regex(metrics, new RegExp(`rate_limit_fallback_decisions_total\\{limiter="${limiter}"} 0`), limiter);
+});
+
 test.serial('sign-ups are limited per address; refreshes per session', async (t) => {
   const api = await instance(
     {},
