@@ -3,13 +3,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { parseAllDocuments } from 'yaml';
+import { readMonitoringSources } from '../src/monitoring/read-sources.js';
 import type { KubernetesObject } from '../src/render/index.js';
 import { synthesize } from '../src/synth.js';
 import { checkPolicy, formatViolation } from './support/policy/index.js';
 import { validateObject } from './support/validate-objects.js';
 
-const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
-const files = synthesize();
+const charts = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(charts, 'dist');
+const files = synthesize(readMonitoringSources(join(charts, '..')));
 
 test('charts/dist is what the code synthesizes now (run `npm run synth` after a change)', (t) => {
   t.deepEqual(readdirSync(dist).sort(), Object.keys(files).sort());

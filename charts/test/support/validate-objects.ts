@@ -21,7 +21,10 @@
  *       - otherwise → a key the validator never read is not declared → problem.
  */
 import type { Model } from '@kubernetes-models/base';
-import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import {
+  PrometheusRule,
+  ServiceMonitor,
+} from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
 import { DaemonSet, Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
@@ -79,6 +82,7 @@ const MODELS: readonly ModelClass[] = [
   RoleBinding,
   CustomResourceDefinition,
   ServiceMonitor,
+  PrometheusRule,
 ] as unknown as ModelClass[];
 
 const MODEL_BY_TYPE = new Map<string, ModelClass>(MODELS.map((m) => [`${m.apiVersion}/${m.kind}`, m]));
