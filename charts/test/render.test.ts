@@ -424,6 +424,8 @@ for (const [enabled, available] of [
     const spec = new ServiceMonitor(monitor as never).spec;
     t.deepEqual(spec.endpoints, [{ port: 'http', path: '/metrics', interval: '15s' }]);
     t.like(monitor?.metadata.labels, { release: 'prom', 'app.kubernetes.io/instance': 'accounts' });
+    t.is(spec.jobLabel, 'app.kubernetes.io/name', 'job="skeleton-api", as the alerts select it');
+    t.is(find(objects, 'Service')?.metadata.labels?.['app.kubernetes.io/name'], 'skeleton-api');
   });
 }
 

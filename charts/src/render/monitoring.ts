@@ -23,6 +23,9 @@ export function addServiceMonitor(scope: Construct, input: RenderInput): ApiObje
     spec: {
       // The Service carries the same selector labels as the pods.
       selector: { matchLabels: selectorLabels(app.name) },
+      // job="skeleton-api" for every app, as the alerts and dashboards select it (the default would
+      // be the Service's name, a different job per app).
+      jobLabel: 'app.kubernetes.io/name',
       namespaceSelector: { matchNames: [app.namespace] },
       endpoints: [{ port: 'http', path: '/metrics', interval }],
     },
