@@ -2,6 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import test from 'ava';
 import {
   type Cluster,
+  clusterWithOperator,
   exampleApp,
   isReady,
   operatorConfig,
@@ -50,11 +51,7 @@ async function reconciledApp(cluster: Cluster, name: string) {
 }
 
 test("each app exports its conditions, key rotation and autoscaler, and a deleted app's series go", async (t) => {
-  const cluster = await startCluster();
-  t.teardown(() => cluster.close());
-  await cluster.createNamespace('identity');
-  const operator = await startOperator(cluster);
-  t.teardown(() => operator.stop());
+  const { cluster, operator } = await clusterWithOperator(t);
   await cluster.createApp(exampleApp('accounts', 'identity'));
   // billing leaves jwt.rotationInterval to its default, 720h.
   await cluster.createApp(

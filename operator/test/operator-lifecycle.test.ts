@@ -2,6 +2,7 @@ import test from 'ava';
 import { APPLIED_HASH_ANNOTATION } from '../src/reconcile/desired-state.js';
 import { FINALIZER } from '../src/reconcile/reconciler.js';
 import {
+  clusterWithOperator,
   conditionOf,
   exampleApp,
   isReady,
@@ -25,11 +26,7 @@ const EXPECTED_CHILDREN = [
 ];
 
 test('applying a SkeletonApp creates its children with owner references and becomes Ready', async (t) => {
-  const cluster = await startCluster();
-  t.teardown(() => cluster.close());
-  await cluster.createNamespace('identity');
-  const operator = await startOperator(cluster);
-  t.teardown(() => operator.stop());
+  const { cluster } = await clusterWithOperator(t);
 
   await cluster.createApp(exampleApp('accounts', 'identity', { config: { LOG_LEVEL: 'info' } }));
   t.true(await until(async () => isReady(await cluster.getApp('identity', 'accounts'))), 'Ready');
@@ -65,11 +62,7 @@ test('applying a SkeletonApp creates its children with owner references and beco
 });
 
 test('events tell what happened to the app: applied objects, the missing ServiceMonitor API, Ready', async (t) => {
-  const cluster = await startCluster();
-  t.teardown(() => cluster.close());
-  await cluster.createNamespace('identity');
-  const operator = await startOperator(cluster);
-  t.teardown(() => operator.stop());
+  const { cluster, operator } = await clusterWithOperator(t);
   await cluster.createApp(exampleApp('accounts', 'identity'));
   t.true(await until(async () => isReady(await cluster.getApp('identity', 'accounts'))));
   const { items } = await cluster.objects.list('events.k8s.io/v1', 'Event', 'identity');
@@ -101,11 +94,7 @@ test('events tell what happened to the app: applied objects, the missing Service
 });
 
 test('a spec change bumps the generation, is rolled out and shows in observedGeneration', async (t) => {
-  const cluster = await startCluster();
-  t.teardown(() => cluster.close());
-  await cluster.createNamespace('identity');
-  const operator = await startOperator(cluster);
-  t.teardown(() => operator.stop());
+  const { cluster } = await clusterWithOperator(t);
   await cluster.createApp(exampleApp('accounts', 'identity'));
   t.true(await until(async () => isReady(await cluster.getApp('identity', 'accounts'))));
 
@@ -130,11 +119,7 @@ test('a spec change bumps the generation, is rolled out and shows in observedGen
 });
 
 test('deleting a SkeletonApp removes its children and the finalizer', async (t) => {
-  const cluster = await startCluster();
-  t.teardown(() => cluster.close());
-  await cluster.createNamespace('identity');
-  const operator = await startOperator(cluster);
-  t.teardown(() => operator.stop());
+  const { cluster } = await clusterWithOperator(t);
   await cluster.createApp(exampleApp('accounts', 'identity'));
   t.true(await until(async () => isReady(await cluster.getApp('identity', 'accounts'))));
 

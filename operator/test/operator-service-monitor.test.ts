@@ -1,5 +1,6 @@
 import test from 'ava';
 import {
+  clusterWithOperator,
   conditionOf,
   exampleApp,
   isReady,
@@ -25,11 +26,7 @@ const serviceMonitorExists = async (cluster: Awaited<ReturnType<typeof startClus
 };
 
 test('a ServiceMonitor CRD installed while the operator runs leads to the ServiceMonitor without a restart', async (t) => {
-  const cluster = await startCluster();
-  t.teardown(() => cluster.close());
-  await cluster.createNamespace('identity');
-  const operator = await startOperator(cluster);
-  t.teardown(() => operator.stop());
+  const { cluster, operator } = await clusterWithOperator(t);
 
   await cluster.createApp(exampleApp('accounts', 'identity'));
   t.true(await until(async () => isReady(await cluster.getApp('identity', 'accounts'))));

@@ -1,5 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { EXAMPLE_SKELETON_APP, SKELETON_APP, skeletonAppCrd } from '@skeleton/charts';
+import type { ExecutionContext } from 'ava';
 import { type Logger, type OperatorOptions, SkeletonAppOperator } from '../../src/operator.js';
 import { APPLIED_HASH_ANNOTATION } from '../../src/reconcile/desired-state.js';
 import {
@@ -262,4 +263,17 @@ export async function settled(
     }
     return Date.now() - quietSince >= quietMs;
   }, 20_000);
+}
+
+/** A cluster with the namespace `identity` and an operator watching it, both stopped at the test's end. */
+export async function clusterWithOperator(
+  t: ExecutionContext,
+  options: Partial<Omit<OperatorOptions, 'kubeConfig'>> = {},
+): Promise<{ cluster: Cluster; operator: Awaited<ReturnType<typeof startOperator>> }> {
+  const cluster = await startCluster();
+  t.teardown(() => cluster.close());
+  await cluster.createNamespace('identity');
+  const operator = await startOperator(cluster, options);
+  t.teardown(() => operator.stop());
+  return { cluster, operator };
 }
