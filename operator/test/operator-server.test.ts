@@ -2,6 +2,7 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
 import { Gauge, Registry } from 'prom-client';
+import { freePort } from '../../api/test/support/free-port.js';
 import { type Observed, type OperatorServers, startOperatorServers } from '../src/http/operator-server.js';
 import { httpGet } from './support/operator-process.js';
 
@@ -31,15 +32,6 @@ async function start(
     health: `http://127.0.0.1:${servers.healthPort}`,
     metrics: `http://127.0.0.1:${servers.metricsPort}`,
   };
-}
-
-/** A port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 test('port 0 picks a free port for each server, and they differ', async (t) => {
