@@ -45,6 +45,11 @@ export interface AppDependencies {
 /** Composes the middleware chain and the routers; it holds no logic of its own. */
 export function createApp(deps: AppDependencies): Koa {
   const app = new Koa({ proxy: deps.trustProxyHops > 0, maxIpsCount: deps.trustProxyHops });
+  // Koa reports here what happens outside the middleware chain, such as a connection that breaks
+  // after its request was read; with no listener it prints the stack to stderr, past the logs.
+  app.on('error', (error: unknown) => {
+    deps.logger.warn({ err: error }, 'connection failed outside the middleware chain');
+  });
 
   const api = new Router({ prefix: '/api/v1' });
   api.use(async (ctx, next) => {
