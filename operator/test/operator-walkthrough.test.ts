@@ -92,6 +92,21 @@ kubectlTest(
     );
     t.regex(table, /^NAME\s+IMAGE\s+READY\s+STATUS\s+AGE$/m, "the CRD's printer columns");
 
+    // "conditions and events": the operator writes events.k8s.io/v1 Events; describe lists them as
+    // core v1 Events selected by involvedObject, the way a real cluster serves them.
+    let described = '';
+    t.true(
+      await until(async () => {
+        described = await kubectl('describe', 'skeletonapp', 'accounts', '-n', 'identity');
+        return /^\s+Normal\s+Ready\s+\S+\s+platform\.skeleton\.dev\/skeleton-operator\b/m.test(described);
+      }, DEADLINE_MS),
+      described,
+    );
+    t.regex(described, /^\s+Type:\s+Ready$/m, 'the Ready condition');
+    t.regex(described, /^Events:\n\s+Type\s+Reason\s+Age\s+From\s+Message$/m);
+    t.regex(described, /^\s+Normal\s+Applied\s+/m);
+    t.regex(await kubectl('get', 'events', '-n', 'identity'), /^accounts\.[0-9a-f]{16}\s/m);
+
     const children = await kubectl('get', 'deployments,services,hpa', '-n', 'identity');
     t.regex(children, /^deployment\.apps\/accounts\s/m);
     t.regex(children, /^service\/accounts\s/m);

@@ -27,7 +27,7 @@ export function registerConformance(target: ConformanceTarget): void {
     ({ config, close } = await target.start());
     core = config.makeApiClient(k8s.CoreV1Api);
     apps = config.makeApiClient(k8s.AppsV1Api);
-    for (const name of [ns, ...['lists', 'watched', 'informed', 'gc'].map(named)]) {
+    for (const name of [ns, ...['lists', 'watched', 'informed', 'gc', 'events'].map(named)]) {
       await core.createNamespace({ body: { metadata: { name } } });
       created.push(name);
     }
@@ -601,6 +601,244 @@ export function registerConformance(target: ConformanceTarget): void {
       t.deepEqual(patched.data, { a: '2' });
       await objects.delete(body);
       t.is(await codeOf(objects.read(body)), 404);
+    },
+  );
+
+  // Events: one stored resource served as core v1 and events.k8s.io/v1 (pkg/apis/events/v1/conversion.go;
+  // the "Deprecated API Migration Guide" lists the renames). Bodies are sent raw, as a client writes them.
+  const eventsNs = named('events');
+  const eventsAt = {
+    core: `/api/v1/namespaces/${eventsNs}/events`,
+    events: `/apis/events.k8s.io/v1/namespaces/${eventsNs}/events`,
+  };
+  const eventsApi = () => config.makeApiClient(k8s.EventsV1Api);
+  const about = (name: string) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    name,
+    namespace: eventsNs,
+    uid: `uid-of-${name}`,
+  });
+  /** A new-style Event: what events.k8s.io/v1 requires on create. */
+  const newStyleEvent = (name: string, subject: string) => ({
+    apiVersion: 'events.k8s.io/v1',
+    kind: 'Event',
+    metadata: { name },
+    eventTime: '2024-01-02T03:04:05.000000Z',
+    reportingController: 'example.com/conformance',
+    reportingInstance: 'conformance-1',
+    action: 'Check',
+    reason: 'Checked',
+    type: 'Normal',
+    note: `about ${subject}`,
+    regarding: about(subject),
+  });
+  /** An old-style core Event, as kubelet still writes them: source, timestamps and a count. */
+  const oldStyleEvent = (name: string, subject: string) => ({
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name },
+    involvedObject: about(subject),
+    reason: 'Pulled',
+    message: `about ${subject}`,
+    type: 'Warning',
+    source: { component: 'kubelet', host: 'node-1' },
+    firstTimestamp: '2024-01-02T03:04:05Z',
+    lastTimestamp: '2024-01-02T03:05:05Z',
+    count: 3,
+  });
+  const createEvent = async (path: string, body: object) => {
+    const { status, body: created } = await rawRequest(config, 'POST', path, body);
+    if (status !== 201) throw new Error(`Event not created: ${status} ${JSON.stringify(created)}`);
+    return created as { metadata: { uid: string; resourceVersion: string } };
+  };
+  const readEvent = async (path: string, name: string) =>
+    (await rawRequest(config, 'GET', `${path}/${name}`)).body;
+  type WatchedEvent = {
+    apiVersion: string;
+    metadata: { name: string };
+    involvedObject?: { name: string };
+    regarding?: { name: string };
+  };
+  const sortedNames = (list: { items: Array<{ metadata?: { name?: string } }> }) =>
+    list.items.map((item) => item.metadata?.name).sort();
+
+  check(
+    '"Deprecated API Migration Guide" (Event): an events.k8s.io/v1 Event is a core v1 Event, its fields renamed',
+    async (t) => {
+      const body = { ...newStyleEvent('made-new', 'a'), related: about('a-related') };
+      const created = await createEvent(eventsAt.events, body);
+      const read = (await readEvent(eventsAt.core, 'made-new')) as Record<string, unknown>;
+      t.like(read, {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { uid: created.metadata.uid, resourceVersion: created.metadata.resourceVersion },
+        involvedObject: about('a'),
+        related: about('a-related'),
+        message: 'about a',
+        reportingComponent: 'example.com/conformance',
+        reportingInstance: 'conformance-1',
+        eventTime: '2024-01-02T03:04:05.000000Z',
+        action: 'Check',
+        reason: 'Checked',
+        type: 'Normal',
+      });
+      for (const field of ['regarding', 'note', 'reportingController'])
+        t.false(field in read, `no ${field} in core v1`);
+      t.is(
+        (await rawRequest(config, 'POST', eventsAt.core, oldStyleEvent('made-new', 'a'))).status,
+        409,
+        'one name, one object: AlreadyExists through the other group',
+      );
+    },
+  );
+
+  check(
+    '"Deprecated API Migration Guide" (Event): a core v1 Event reads through events.k8s.io/v1 with deprecated* fields',
+    async (t) => {
+      const created = await createEvent(eventsAt.core, oldStyleEvent('made-old', 'b'));
+      const read = (await readEvent(eventsAt.events, 'made-old')) as Record<string, unknown>;
+      t.like(read, {
+        apiVersion: 'events.k8s.io/v1',
+        kind: 'Event',
+        metadata: { uid: created.metadata.uid },
+        regarding: about('b'),
+        note: 'about b',
+        reason: 'Pulled',
+        type: 'Warning',
+        deprecatedSource: { component: 'kubelet', host: 'node-1' },
+        deprecatedFirstTimestamp: '2024-01-02T03:04:05Z',
+        deprecatedLastTimestamp: '2024-01-02T03:05:05Z',
+        deprecatedCount: 3,
+      });
+      for (const field of ['involvedObject', 'message', 'source', 'firstTimestamp', 'count'])
+        t.false(field in read, `no ${field} in events.k8s.io/v1`);
+    },
+  );
+
+  check(
+    '"Deprecated API Migration Guide" (Event): a write through either group is seen through the other, and so is a delete',
+    async (t) => {
+      await createEvent(eventsAt.events, newStyleEvent('updated', 'c'));
+      const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+      // events.k8s.io/v1 lets a recorder change only the series of an Event it created.
+      await eventsApi().patchNamespacedEvent(
+        {
+          name: 'updated',
+          namespace: eventsNs,
+          body: { series: { count: 2, lastObservedTime: '2024-01-02T03:06:05.000000Z' } },
+        },
+        mergePatch,
+      );
+      t.like(await readEvent(eventsAt.core, 'updated'), {
+        series: { count: 2, lastObservedTime: '2024-01-02T03:06:05.000000Z' },
+      });
+      await core.patchNamespacedEvent(
+        { name: 'updated', namespace: eventsNs, body: { message: 'changed through v1' } },
+        mergePatch,
+      );
+      t.like(await readEvent(eventsAt.events, 'updated'), { note: 'changed through v1' });
+      await core.deleteNamespacedEvent({ name: 'updated', namespace: eventsNs });
+      t.is(await codeOf(eventsApi().readNamespacedEvent({ name: 'updated', namespace: eventsNs })), 404);
+    },
+  );
+
+  check(
+    '"Field Selectors" (Event): core v1 selects by involvedObject.*, reason, reportingComponent, source and type',
+    async (t) => {
+      await createEvent(eventsAt.events, newStyleEvent('selected-new', 'e'));
+      await createEvent(eventsAt.core, oldStyleEvent('selected-old', 'e'));
+      await createEvent(eventsAt.core, oldStyleEvent('unrelated', 'elsewhere'));
+      const select = async (fieldSelector: string) =>
+        sortedNames(await core.listNamespacedEvent({ namespace: eventsNs, fieldSelector }));
+      // What `kubectl describe` asks for.
+      t.deepEqual(
+        await select(
+          `involvedObject.name=e,involvedObject.namespace=${eventsNs},involvedObject.kind=ConfigMap,involvedObject.uid=uid-of-e`,
+        ),
+        ['selected-new', 'selected-old'],
+      );
+      t.deepEqual(
+        await select(
+          'involvedObject.name=e,involvedObject.apiVersion=v1,involvedObject.fieldPath=,involvedObject.resourceVersion=',
+        ),
+        ['selected-new', 'selected-old'],
+      );
+      t.deepEqual(await select('involvedObject.name=e,type=Warning'), ['selected-old']);
+      t.deepEqual(await select('involvedObject.name=e,reason=Checked'), ['selected-new']);
+      t.deepEqual(await select('involvedObject.name=e,reportingComponent=example.com/conformance'), [
+        'selected-new',
+      ]);
+      t.deepEqual(await select('involvedObject.name=e,source=kubelet'), ['selected-old']);
+      t.deepEqual(
+        await select('involvedObject.name=e,source=example.com/conformance'),
+        ['selected-new'],
+        'source falls back to reportingComponent',
+      );
+      t.deepEqual(await select('metadata.name=selected-old'), ['selected-old']);
+      t.is(await codeOf(select('message=about e')), 400, 'field label not supported');
+    },
+  );
+
+  check(
+    '"Field Selectors" (Event): events.k8s.io/v1 selects by regarding.*, reportingController, reason, source and type',
+    async (t) => {
+      await createEvent(eventsAt.events, newStyleEvent('regarding-new', 'f'));
+      await createEvent(eventsAt.core, oldStyleEvent('regarding-old', 'f'));
+      const select = async (fieldSelector: string) =>
+        sortedNames(await eventsApi().listNamespacedEvent({ namespace: eventsNs, fieldSelector }));
+      t.deepEqual(
+        await select(
+          `regarding.name=f,regarding.namespace=${eventsNs},regarding.kind=ConfigMap,regarding.uid=uid-of-f,regarding.apiVersion=v1`,
+        ),
+        ['regarding-new', 'regarding-old'],
+      );
+      t.deepEqual(await select('regarding.name=f,reportingController=example.com/conformance'), [
+        'regarding-new',
+      ]);
+      t.deepEqual(await select('regarding.name=f,type=Warning,reason=Pulled,source=kubelet'), [
+        'regarding-old',
+      ]);
+      for (const unsupported of ['involvedObject.name=f', 'reportingComponent=x', 'note=x'])
+        t.is(await codeOf(select(unsupported)), 400, unsupported);
+    },
+  );
+
+  check(
+    '"Efficient detection of changes" (Event): a watch through one group sees the writes through the other',
+    async (t) => {
+      const list = await core.listNamespacedEvent({ namespace: eventsNs });
+      const seen: string[] = [];
+      const watchThrough = (path: string, fieldSelector: string) =>
+        new k8s.Watch(config).watch(
+          path,
+          { resourceVersion: list.metadata?.resourceVersion, fieldSelector },
+          (phase, object: WatchedEvent) => {
+            const subject = object.involvedObject
+              ? `involvedObject=${object.involvedObject.name}`
+              : `regarding=${object.regarding?.name}`;
+            seen.push(`${object.apiVersion} ${phase} ${object.metadata.name} ${subject}`);
+          },
+          () => {},
+        );
+      const watches = [
+        await watchThrough(eventsAt.core, 'involvedObject.name=w'),
+        await watchThrough(eventsAt.events, 'regarding.name=w'),
+      ];
+      await createEvent(eventsAt.events, newStyleEvent('watched-new', 'w'));
+      await createEvent(eventsAt.core, oldStyleEvent('watched-old', 'w'));
+      await createEvent(eventsAt.events, newStyleEvent('not-watched', 'elsewhere'));
+      await eventsApi().deleteNamespacedEvent({ name: 'watched-new', namespace: eventsNs });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      for (const watch of watches) watch.abort();
+      t.deepEqual(seen.sort(), [
+        'events.k8s.io/v1 ADDED watched-new regarding=w',
+        'events.k8s.io/v1 ADDED watched-old regarding=w',
+        'events.k8s.io/v1 DELETED watched-new regarding=w',
+        'v1 ADDED watched-new involvedObject=w',
+        'v1 ADDED watched-old involvedObject=w',
+        'v1 DELETED watched-new involvedObject=w',
+      ]);
     },
   );
 

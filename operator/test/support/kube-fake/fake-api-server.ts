@@ -63,13 +63,16 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
   }
 }
 
-/** ?labelSelector= and ?fieldSelector= as one predicate ("Labels and Selectors", "Field Selectors"). */
-function selectorOf(query: URLSearchParams) {
+/**
+ * ?labelSelector= and ?fieldSelector= as one predicate ("Labels and Selectors", "Field Selectors"),
+ * with the fields `resource` makes selectable.
+ */
+function selectorOf(query: URLSearchParams, resource: ResourceType) {
   const labels = query.get('labelSelector')
     ? parseLabelSelector(query.get('labelSelector') as string)
     : undefined;
   const fields = query.get('fieldSelector')
-    ? parseFieldSelector(query.get('fieldSelector') as string)
+    ? parseFieldSelector(query.get('fieldSelector') as string, resource.selectableFields)
     : undefined;
   return {
     filtered: labels !== undefined || fields !== undefined,
@@ -382,7 +385,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
 
   /** "API Concepts: Efficient detection of changes" and "Retrieving large results sets in chunks". */
   const listOf = (resource: ResourceType, namespace: string | undefined, query: URLSearchParams) => {
-    const selector = selectorOf(query);
+    const selector = selectorOf(query, resource);
     const { items, resourceVersion } = api.list(resource, namespace);
     const selected = items.filter(selector.matches);
     const limit = query.get('limit') ? Number(query.get('limit')) : undefined;
@@ -416,7 +419,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     /** When set, each event's object is a Table of that one object (?includeObject=). */
     tableObjects?: string,
   ) => {
-    const matches = selectorOf(query).matches;
+    const matches = selectorOf(query, resource).matches;
     const requested = query.get('resourceVersion');
     const resuming = requested !== null && requested !== '' && requested !== '0';
     // A watch that cannot start is refused with an HTTP status (410 Expired), as kube-apiserver's

@@ -416,9 +416,11 @@ export class KubeApi {
     );
   }
 
+  /** Every stored object once: a kind that is a view of another's objects (storedAs) adds none. */
   private everything(): Array<{ resource: ResourceType; object: KubeObject }> {
     return this.registry
       .all()
+      .filter((resource) => resource.storedAs === undefined)
       .flatMap((resource) => this.store.list(resource).map((object) => ({ resource, object })));
   }
 

@@ -19,14 +19,24 @@ export class ResourceVersionTooOld extends Error {
   override name = 'ResourceVersionTooOld';
 }
 
-const resourceKey = (resource: ResourceType) => `${groupVersion(resource)}/${resource.plural}`;
+/** Where a kind's objects live: its own place, or the place of the kind it is a view of. */
+const resourceKey = (resource: ResourceType) => {
+  const stored = resource.storedAs ?? resource;
+  return `${groupVersion(stored)}/${stored.plural}`;
+};
+/** An object as `resource` serves it, and as it is kept. */
+const served = (resource: ResourceType, object: KubeObject) =>
+  structuredClone(resource.storedAs ? resource.storedAs.fromStorage(object) : object);
+const kept = (resource: ResourceType, object: KubeObject) =>
+  structuredClone(resource.storedAs ? resource.storedAs.toStorage(object) : object);
 const objectKey = (namespace: string | undefined, name: string) => `${namespace ?? ''}/${name}`;
 
 /**
  * Objects and their history. Every write takes the next value of one global counter as its
  * resourceVersion (kube-apiserver hands etcd's revision to clients as an opaque string), and is
  * kept in a bounded history so a watch can resume from any resourceVersion still in it; an older
- * one is gone (410). Business rules live in the handlers; this only stores and notifies.
+ * one is gone (410). A kind that is a view of another's objects (ResourceType.storedAs) reads,
+ * writes and watches them converted. Business rules live in the handlers; this only stores and notifies.
  */
 export class ObjectStore {
   private revision = 0;
@@ -49,7 +59,7 @@ export class ObjectStore {
 
   get(resource: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
     const object = this.objects.get(resourceKey(resource))?.get(objectKey(namespace, name));
-    return object && structuredClone(object);
+    return object && served(resource, object);
   }
 
   list(resource: ResourceType, namespace?: string): KubeObject[] {
@@ -57,7 +67,7 @@ export class ObjectStore {
     return [...objects.entries()]
       .filter(([, object]) => namespace === undefined || object.metadata.namespace === namespace)
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([, object]) => structuredClone(object));
+      .map(([, object]) => served(resource, object));
   }
 
   /** The first object of the kind in `namespace` that matches, without copying the others. */
@@ -67,15 +77,16 @@ export class ObjectStore {
     predicate: (object: KubeObject) => boolean,
   ): KubeObject | undefined {
     for (const object of this.objects.get(resourceKey(resource))?.values() ?? []) {
-      if ((namespace === undefined || object.metadata.namespace === namespace) && predicate(object))
-        return structuredClone(object);
+      if (namespace !== undefined && object.metadata.namespace !== namespace) continue;
+      const candidate = served(resource, object);
+      if (predicate(candidate)) return candidate;
     }
     return undefined;
   }
 
   /** Stores a new version of an object (created or changed) and returns it as stored. */
   put(resource: ResourceType, object: KubeObject, type: 'ADDED' | 'MODIFIED'): KubeObject {
-    const stored = structuredClone(object);
+    const stored = kept(resource, object);
     stored.metadata.resourceVersion = String(++this.revision);
     const key = resourceKey(resource);
     let objects = this.objects.get(key);
@@ -85,17 +96,17 @@ export class ObjectStore {
     }
     objects.set(objectKey(stored.metadata.namespace, stored.metadata.name as string), stored);
     this.record(type, resource, stored);
-    return structuredClone(stored);
+    return served(resource, stored);
   }
 
   remove(resource: ResourceType, object: KubeObject): KubeObject {
     this.objects
       .get(resourceKey(resource))
       ?.delete(objectKey(object.metadata.namespace, object.metadata.name as string));
-    const gone = structuredClone(object);
+    const gone = kept(resource, object);
     gone.metadata.resourceVersion = String(++this.revision);
     this.record('DELETED', resource, gone);
-    return gone;
+    return served(resource, gone);
   }
 
   /**
@@ -110,11 +121,12 @@ export class ObjectStore {
     const matches = (event: StoredEvent) =>
       event.resource === key &&
       (filter.namespace === undefined || event.object.metadata.namespace === filter.namespace);
+    const deliver = (event: StoredEvent) => send({ ...event, object: served(filter.resource, event.object) });
     for (const event of this.history) {
-      if (event.resourceVersion > fromRevision && matches(event)) send(event);
+      if (event.resourceVersion > fromRevision && matches(event)) deliver(event);
     }
     const listener = (event: StoredEvent) => {
-      if (matches(event)) send(event);
+      if (matches(event)) deliver(event);
     };
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

@@ -1,3 +1,8 @@
+import { coreEventOf, eventsV1EventOf } from './event-conversion.js';
+import { CORE_EVENT_FIELDS, EVENTS_V1_EVENT_FIELDS } from './event-fields.js';
+import type { FieldGetters } from './selectors.js';
+import type { KubeObject } from './types.js';
+
 /** One kind of object the fake serves: how it is addressed and what it supports. */
 export interface ResourceType {
   group: string;
@@ -13,6 +18,22 @@ export interface ResourceType {
   schema?: object;
   /** The CRD version's additionalPrinterColumns, shown by `kubectl get` after NAME. */
   printerColumns?: PrinterColumn[];
+  /** The fields `?fieldSelector=` accepts besides metadata.name and metadata.namespace. */
+  selectableFields?: FieldGetters;
+  /** Set when the kind is another kind's objects, served through a second group version. */
+  storedAs?: SharedStorage;
+}
+
+/**
+ * kube-apiserver serves some stored resources through several group versions: each object is kept
+ * once, in the storage kind's form, and converted on every read and write through the others.
+ */
+export interface SharedStorage {
+  group: string;
+  version: string;
+  plural: string;
+  toStorage(object: KubeObject): KubeObject;
+  fromStorage(object: KubeObject): KubeObject;
 }
 
 export interface PrinterColumn {
@@ -30,7 +51,9 @@ const type = (
   version: string,
   kind: string,
   plural: string,
-  options: Partial<Pick<ResourceType, 'namespaced' | 'shortNames' | 'statusSubresource'>> = {},
+  options: Partial<
+    Pick<ResourceType, 'namespaced' | 'shortNames' | 'statusSubresource' | 'selectableFields' | 'storedAs'>
+  > = {},
 ): ResourceType => ({
   group,
   version,
@@ -40,6 +63,8 @@ const type = (
   namespaced: options.namespaced ?? true,
   shortNames: options.shortNames,
   statusSubresource: options.statusSubresource ?? false,
+  selectableFields: options.selectableFields,
+  storedAs: options.storedAs,
 });
 
 /** The built-in kinds the operator and its tests touch, with their real addressing. */
@@ -54,7 +79,7 @@ export const BUILT_IN_TYPES: readonly ResourceType[] = [
   type('', 'v1', 'Service', 'services', { shortNames: ['svc'], statusSubresource: true }),
   type('', 'v1', 'ServiceAccount', 'serviceaccounts', { shortNames: ['sa'] }),
   type('', 'v1', 'Pod', 'pods', { shortNames: ['po'], statusSubresource: true }),
-  type('', 'v1', 'Event', 'events', { shortNames: ['ev'] }),
+  type('', 'v1', 'Event', 'events', { shortNames: ['ev'], selectableFields: CORE_EVENT_FIELDS }),
   type('apps', 'v1', 'Deployment', 'deployments', { shortNames: ['deploy'], statusSubresource: true }),
   type('batch', 'v1', 'Job', 'jobs', { statusSubresource: true }),
   type('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', {
@@ -68,7 +93,18 @@ export const BUILT_IN_TYPES: readonly ResourceType[] = [
   type('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', { shortNames: ['netpol'] }),
   type('networking.k8s.io', 'v1', 'Ingress', 'ingresses', { shortNames: ['ing'], statusSubresource: true }),
   type('coordination.k8s.io', 'v1', 'Lease', 'leases'),
-  type('events.k8s.io', 'v1', 'Event', 'events', { shortNames: ['ev'] }),
+  // The same Events as core v1 (pkg/registry/core/event is the storage of both groups).
+  type('events.k8s.io', 'v1', 'Event', 'events', {
+    shortNames: ['ev'],
+    selectableFields: EVENTS_V1_EVENT_FIELDS,
+    storedAs: {
+      group: '',
+      version: 'v1',
+      plural: 'events',
+      toStorage: coreEventOf,
+      fromStorage: eventsV1EventOf,
+    },
+  }),
   type('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', { namespaced: false }),
   type('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', { namespaced: false }),
   type('rbac.authorization.k8s.io', 'v1', 'Role', 'roles'),
