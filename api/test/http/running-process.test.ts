@@ -2,7 +2,7 @@ import test from 'ava';
 import { STRONG_PASSWORD, uniqueEmail } from '../support/accounts.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { freePort } from '../support/free-port.js';
-import { finished, startScript, waitForLine } from '../support/processes.js';
+import { startApiProcess } from '../support/processes.js';
 
 let database: TestDatabase;
 
@@ -14,19 +14,8 @@ test.after.always(async () => {
   await database?.drop();
 });
 
-/** The real entry point, as `npm start` runs it, with JSON logs at debug level. */
-async function startProcess(env: Record<string, string> = {}) {
-  const child = startScript('src/main.ts', [], {
-    DATABASE_URL: database.url,
-    PORT: '0',
-    LOG_LEVEL: 'debug',
-    LOG_FORMAT: 'json',
-    ...env,
-  });
-  const output = finished(child);
-  const [, url] = await waitForLine(child, /listening on (http:\/\/127\.0\.0\.1:\d+)/);
-  return { child, output, url: url as string };
-}
+const startProcess = (env: Record<string, string> = {}) =>
+  startApiProcess({ DATABASE_URL: database.url, ...env });
 
 const post = (url: string, path: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${url}${path}`, {
@@ -99,51 +88,4 @@ test.serial('METRICS_PORT moves /metrics off the public port', async (t) => {
   t.is((await fetch(`http://127.0.0.1:${metricsPort}/other`)).status, 404);
   child.kill('SIGTERM');
   t.is((await output).code, 0);
-});
-
-// Rate limits are off here: eight clients from one address would otherwise be refused, as they should.
-test.serial('SIGTERM during a steady stream of requests: zero failed requests, exit code 0', async (t) => {
-  const { child, output, url } = await startProcess({
-    SHUTDOWN_DELAY: '2s',
-    LOG_LEVEL: 'info',
-    RATE_LIMITS: 'off',
-  });
-  const email = uniqueEmail('drain');
-  await post(url, '/api/v1/auth/register', { email, password: STRONG_PASSWORD, name: 'D' });
-  const login = await post(url, '/api/v1/auth/login', { email, password: STRONG_PASSWORD });
-  const { accessToken } = ((await login.json()) as { data: Record<string, string> }).data;
-
-  // A load balancer's view: it polls readiness and stops routing to an instance that fails it.
-  let inRotation = true;
-  const poller = (async () => {
-    while (inRotation) {
-      const ready = await fetch(`${url}/health/ready`).catch(() => undefined);
-      if (ready?.status !== 200) inRotation = false;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  })();
-  const outcomes: Array<number | string> = [];
-  const client = async () => {
-    while (inRotation) {
-      const response = await fetch(`${url}/api/v1/users/me`, {
-        headers: { authorization: `Bearer ${accessToken}` },
-      }).catch((error: Error) => error.message);
-      outcomes.push(typeof response === 'string' ? response : response.status);
-      if (typeof response !== 'string') await response.arrayBuffer();
-    }
-  };
-  const clients = Array.from({ length: 8 }, client);
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  child.kill('SIGTERM');
-  await Promise.all([poller, ...clients]);
-
-  const { code, stdout } = await output;
-  t.is(code, 0);
-  t.true(outcomes.length > 50, `a steady stream (${outcomes.length} requests)`);
-  t.deepEqual(
-    outcomes.filter((outcome) => outcome !== 200),
-    [],
-  );
-  t.regex(stdout, /draining: readiness now fails/);
-  t.regex(stdout, /"msg":"stopped"/);
 });

@@ -61,3 +61,26 @@ export function waitForLine(
     });
   });
 }
+
+export interface ApiProcess {
+  child: ChildProcess;
+  /** Resolves when the process exits, with everything it printed. */
+  output: Promise<Finished>;
+  url: string;
+}
+
+/**
+ * The real entry point, as `npm start` runs it, on a random port with JSON logs at debug level;
+ * `env` adds to or overrides that (DATABASE_URL among others). Resolves once it listens.
+ */
+export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
+  const child = startScript('src/main.ts', [], {
+    PORT: '0',
+    LOG_LEVEL: 'debug',
+    LOG_FORMAT: 'json',
+    ...env,
+  });
+  const output = finished(child);
+  const [, url] = await waitForLine(child, /listening on (http:\/\/127\.0\.0\.1:\d+)/);
+  return { child, output, url: url as string };
+}
