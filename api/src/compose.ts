@@ -8,7 +8,7 @@ import { migrationConfig } from './db/migration-source.js';
 import { databaseReadiness } from './db/readiness.js';
 import { type ResilienceSettings, ResilientDatabase } from './db/resilient-database.js';
 import { type StartupWait, waitForDatabase } from './db/wait-for-database.js';
-import { argon2idHasher, type PasswordHasher } from './domain/passwords/password-hasher.js';
+import { argon2idHasher, limitHashing, type PasswordHasher } from './domain/passwords/password-hasher.js';
 import { AccessTokenService } from './domain/tokens/access-tokens.js';
 import { generateKeyEntry, type KeySet, parseKeySet } from './domain/tokens/key-set.js';
 import { type KeySetReloader, startKeySetReloader } from './domain/tokens/key-set-reloader.js';
@@ -132,18 +132,27 @@ export async function createRuntime(
     logger,
   );
   const recordEvent = metrics.recordAuthEvent;
+  // One limit for the whole process: logins, registrations and password changes share it.
+  const passwords = limitHashing(hasher, config.passwordHashConcurrency);
   const auth = new AuthService({
     database: resilient,
     users,
     sessions,
-    hasher,
+    hasher: passwords,
     accessTokens,
     settings: config.refreshTokens,
     clock,
     recordEvent,
     throttleRefresh: rateLimits.limits.consumeRefresh,
   });
-  const accounts = new AccountService({ database: resilient, users, sessions, hasher, clock, recordEvent });
+  const accounts = new AccountService({
+    database: resilient,
+    users,
+    sessions,
+    hasher: passwords,
+    clock,
+    recordEvent,
+  });
   const app = createApp({
     logger,
     auth,

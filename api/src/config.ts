@@ -94,6 +94,7 @@ const environmentSchema = z
     REFRESH_TOKEN_ABSOLUTE_TTL: duration('30d'),
     REFRESH_TOKEN_REUSE_GRACE: duration('10s'),
     BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(16_384),
+    PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
@@ -145,6 +146,8 @@ export interface Config {
   };
   refreshTokens: { idleTtlSeconds: number; absoluteTtlSeconds: number; reuseGraceSeconds: number };
   bodyLimitBytes: number;
+  /** Password hashes computed at once; the rest wait (see limitHashing). */
+  passwordHashConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -198,5 +201,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       reuseGraceSeconds: env.REFRESH_TOKEN_REUSE_GRACE,
     },
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
+    passwordHashConcurrency: env.PASSWORD_HASH_CONCURRENCY,
   };
 }

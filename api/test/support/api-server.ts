@@ -6,6 +6,7 @@ import { systemClock } from '../../src/clock.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/compose.js';
 import { loadConfig } from '../../src/config.js';
 import { buildOpenApiDocument } from '../../src/http/openapi/document.js';
+import { listen } from '../../src/http-server.js';
 import { createLogger } from '../../src/logger.js';
 import type { RateLimitPolicy } from '../../src/rate-limits/policy.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -77,8 +78,9 @@ export async function startApi(env: Record<string, string>, options: TestApiOpti
     databaseResilience: options.databaseResilience,
     rateLimitPolicy: options.rateLimitPolicy ?? LIMITS_OUT_OF_THE_WAY,
   });
-  const server: Server = runtime.app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
+  // The server main.ts runs, with its timeouts: Node's default 5 s keep-alive would race clients
+  // reusing an idle connection just as the server closes it.
+  const server: Server = await listen(runtime.app.callback(), '127.0.0.1', 0);
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const validateResponse = options.validateResponses
     ? createResponseValidator(buildOpenApiDocument())

@@ -24,6 +24,7 @@ test('defaults make a working development configuration', (t) => {
   t.true(config.database.migrateOnStart);
   t.is(config.jwt.accessTokenTtlSeconds, 900);
   t.is(config.jwt.keysCheckIntervalSeconds, 10);
+  t.is(config.passwordHashConcurrency, 2);
   t.deepEqual(config.refreshTokens, {
     idleTtlSeconds: 604_800,
     absoluteTtlSeconds: 2_592_000,
@@ -40,6 +41,7 @@ test('values are read from the environment and converted', (t) => {
     REFRESH_TOKEN_REUSE_GRACE: '30s',
     MIGRATE_ON_START: 'false',
     JWT_KEYS_CHECK_INTERVAL: '1m',
+    PASSWORD_HASH_CONCURRENCY: '4',
   });
   t.like(config, { host: '0.0.0.0', port: 8080 });
   t.is(config.database.url, 'postgres://u:p@db:5432/app');
@@ -47,6 +49,7 @@ test('values are read from the environment and converted', (t) => {
   t.is(config.jwt.accessTokenTtlSeconds, 300);
   t.is(config.refreshTokens.reuseGraceSeconds, 30);
   t.is(config.jwt.keysCheckIntervalSeconds, 60);
+  t.is(config.passwordHashConcurrency, 4);
 });
 
 test('a bad value is reported with the name of its variable', (t) => {
@@ -56,6 +59,7 @@ test('a bad value is reported with the name of its variable', (t) => {
   t.true(problemsOf({ ACCESS_TOKEN_TTL: '15 minutes' })[0]?.startsWith('ACCESS_TOKEN_TTL:'));
   t.true(problemsOf({ LOG_LEVEL: 'loud' })[0]?.startsWith('LOG_LEVEL:'));
   t.true(problemsOf({ NODE_ENV: 'staging' })[0]?.startsWith('NODE_ENV:'));
+  t.true(problemsOf({ PASSWORD_HASH_CONCURRENCY: '0' })[0]?.startsWith('PASSWORD_HASH_CONCURRENCY:'));
   const message = t.throws(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' }), {
     instanceOf: ConfigError,
   })?.message;

@@ -1,4 +1,5 @@
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
+import { concurrencyLimit } from './concurrency-limit.js';
 
 /**
  * argon2id at the OWASP / ASVS minimum: 19 MiB, two passes, one lane. The algorithm is the
@@ -25,3 +26,17 @@ export const argon2idHasher: PasswordHasher = {
     }
   },
 };
+
+/**
+ * At most `maxConcurrent` hashes at once. Each argon2id call holds a libuv thread-pool thread and
+ * 19 MiB for tens of milliseconds; unbounded, a burst of logins takes every thread and core, and
+ * everything else that uses the pool (WebCrypto signatures behind every token, zlib) queues
+ * behind it. It also caps the memory a login flood can claim.
+ */
+export function limitHashing(hasher: PasswordHasher, maxConcurrent: number): PasswordHasher {
+  const limited = concurrencyLimit(maxConcurrent);
+  return {
+    hash: (password) => limited(() => hasher.hash(password)),
+    verify: (passwordHash, password) => limited(() => hasher.verify(passwordHash, password)),
+  };
+}
