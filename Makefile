@@ -1,5 +1,5 @@
 # The same targets as the npm scripts, for people and tools that reach for make.
-.PHONY: install start test lint format typecheck migrate bench bench-operator synth kube-fake operator ci
+.PHONY: install start test test-faults lint format typecheck migrate bench bench-endpoints bench-operator synth kube-fake operator ci
 
 install:
 	npm ci
@@ -9,6 +9,9 @@ start:
 
 test:
 	npm test
+
+test-faults:
+	npm run test:faults
 
 lint:
 	npm run lint
@@ -25,6 +28,9 @@ migrate:
 
 bench:
 	npm run bench
+
+bench-endpoints:
+	npm run bench:endpoints
 
 bench-operator:
 	npm run bench:operator

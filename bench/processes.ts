@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { type AddressInfo, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
@@ -21,6 +22,8 @@ export interface ServerSpec {
   portVariable?: string;
   /** Node options before the script, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** Drop the server's stdout (a log line per request under load) instead of passing it to our stderr. */
+  discardStdout?: boolean;
 }
 
 export interface RunningServer {
@@ -65,7 +68,7 @@ export async function startServer(spec: ServerSpec): Promise<RunningServer> {
       [spec.portVariable ?? 'PORT']: String(port),
     },
     // The servers' stdout goes to our stderr so that our stdout carries only the report.
-    stdio: ['ignore', 2, 2],
+    stdio: ['ignore', spec.discardStdout ? 'ignore' : 2, 2],
   });
   running.add(child);
   child.once('exit', () => running.delete(child));
@@ -88,3 +91,26 @@ async function stop(child: ChildProcess): Promise<void> {
 export async function stopAllServers(): Promise<void> {
   await Promise.all([...running].map(stop));
 }
+
+const repositoryRoot = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
+
+/** The bare Koa hello server the API's figures are divided by. */
+export const startBareKoa = () =>
+  startServer({
+    name: 'bare Koa server',
+    cwd: repositoryRoot(''),
+    script: 'bench/bare-koa-server.ts',
+    readyPath: '/',
+    env: {},
+  });
+
+/** The API from its sources, as `npm start` runs it; ready once its readiness probe answers. */
+export const startApiServer = (env: Record<string, string>, options: Partial<ServerSpec> = {}) =>
+  startServer({
+    name: 'API',
+    cwd: repositoryRoot('api'),
+    script: 'src/main.ts',
+    readyPath: '/health/ready',
+    env,
+    ...options,
+  });

@@ -121,6 +121,36 @@ for (const workspace of ['api', 'operator']) {
       'Kubernetes probes, not HEALTHCHECK',
     );
   });
+
+  test(`${workspace}/Dockerfile: every stage that runs npm ci has every workspace's manifest first`, (t) => {
+    const { workspaces } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      workspaces: string[];
+    };
+    const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n');
+    for (const stage of stages(dockerfile(workspace).all)) {
+      const install = stage.findIndex((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args));
+      if (install === -1) continue;
+      const copied = stage
+        .slice(0, install)
+        .filter((i) => i.op === 'COPY')
+        .map((i) => i.args);
+      for (const name of workspaces) {
+        t.true(copied.includes(`${name}/package.json ${name}/`), `${stage[0]?.args}: ${name}/package.json`);
+        // A directory left out of the build context must let its manifest back in.
+        const excluded = ignored.includes(name) || ignored.includes(`${name}/*`);
+        t.true(
+          !excluded || ignored.includes(`!${name}/package.json`),
+          `.dockerignore keeps ${name}/package.json`,
+        );
+      }
+    }
+  });
+}
+
+/** The instructions from each FROM up to the next. */
+function stages(all: Instruction[]): Instruction[][] {
+  const starts = all.flatMap((i, index) => (i.op === 'FROM' ? [index] : []));
+  return starts.map((start, n) => all.slice(start, starts[n + 1]));
 }
 
 test('the root .dockerignore keeps dependencies, build output, tests and git out of the context', (t) => {

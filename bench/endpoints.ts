@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { createTestDatabase, type TestDatabase } from '../api/test/support/database.js';
 import { runBench } from './entry.js';
 import { maxConnections } from './fd-limit.js';
 import { measure, type Scenario } from './load.js';
-import { startServer, stopAllServers } from './processes.js';
+import { startApiServer, startBareKoa, stopAllServers } from './processes.js';
 import { type Row, renderMarkdown, writeResults } from './report.js';
 import { setting } from './settings.js';
 
@@ -58,26 +57,14 @@ async function main(): Promise<void> {
     databaseUrl = database.url;
   }
   const [bare, api] = await Promise.all([
-    startServer({
-      name: 'bare Koa server',
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
-      script: 'bench/bare-koa-server.ts',
-      readyPath: '/',
-      env: {},
-    }),
-    startServer({
-      name: 'API',
-      cwd: fileURLToPath(new URL('../api', import.meta.url)),
-      script: 'src/main.ts',
-      readyPath: '/health/ready',
-      // One address sending thousands of requests and logins is exactly what the limits refuse.
-      env: {
-        NODE_ENV: 'development',
-        LOG_LEVEL: 'warn',
-        DATABASE_URL: databaseUrl,
-        DATABASE_POOL_MAX: '20',
-        RATE_LIMITS: 'off',
-      },
+    startBareKoa(),
+    // One address sending thousands of requests and logins is exactly what the limits refuse.
+    startApiServer({
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: databaseUrl,
+      DATABASE_POOL_MAX: '20',
+      RATE_LIMITS: 'off',
     }),
   ]);
 
