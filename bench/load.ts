@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { percentile } from './stats.js';
+import { percentile } from '../api/test/support/latencies.js';
 
 export interface Scenario {
   name: string;
@@ -40,12 +40,11 @@ export async function measure(scenario: Scenario, timing: Timing): Promise<Measu
     times.push(responseTimeMs);
   });
   const result = await instance;
-  const sorted = Float64Array.from(times).sort();
   return {
     name,
     connections,
     requestsPerSecond: result.requests.average,
-    latencyMs: { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99) },
+    latencyMs: { p50: percentile(times, 50), p95: percentile(times, 95), p99: percentile(times, 99) },
     errors: result.errors,
     timeouts: result.timeouts,
     non2xx: result.non2xx,

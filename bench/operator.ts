@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../api/test/support/free-port.js';
 import type { RequestEntry } from '../operator/test/support/kube-fake/faults.js';
 import { writeKubeconfig } from '../operator/test/support/kube-fake/kubeconfig.js';
 import { childEnvironment, OPERATOR_DIR } from '../operator/test/support/operator-process.js';
@@ -21,7 +22,7 @@ import {
   writesPerApp,
 } from './operator/report.js';
 import { RequestWindow } from './operator/requests.js';
-import { freePort, startServer, stopAllServers } from './processes.js';
+import { startServer, stopAllServers } from './processes.js';
 import { writeResultFiles } from './report.js';
 import { setting } from './settings.js';
 

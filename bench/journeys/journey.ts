@@ -1,7 +1,6 @@
-/** What one virtual user does in one signed-in session, in order. */
-export type Step = 'login' | 'me' | 'update profile' | 'refresh' | 'logout';
-
-export const STEPS: readonly Step[] = ['login', 'me', 'update profile', 'refresh', 'logout'];
+/** The kinds of request a virtual user sends, in the order a session first sends them. */
+export const STEPS = ['login', 'me', 'update profile', 'refresh', 'logout'] as const;
+export type Step = (typeof STEPS)[number];
 
 /**
  * A session: sign in, then `rounds` times read the profile, change it, read it back and refresh

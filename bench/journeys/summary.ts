@@ -1,4 +1,4 @@
-import { percentile } from '../stats.js';
+import { percentile } from '../../api/test/support/latencies.js';
 import { STEPS, type Step } from './journey.js';
 import { type Sample, succeeded } from './virtual-user.js';
 
@@ -26,13 +26,13 @@ export interface Window {
 }
 
 function latency(samples: Sample[]): LatencySummary {
-  const sorted = Float64Array.from(samples, (sample) => sample.ms).sort();
+  const times = samples.map((sample) => sample.ms);
   return {
     requests: samples.length,
     failed: samples.filter((sample) => !succeeded(sample)).length,
-    p50: percentile(sorted, 50),
-    p95: percentile(sorted, 95),
-    p99: percentile(sorted, 99),
+    p50: percentile(times, 50),
+    p95: percentile(times, 95),
+    p99: percentile(times, 99),
   };
 }
 

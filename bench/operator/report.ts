@@ -1,5 +1,5 @@
+import { percentile } from '../../api/test/support/latencies.js';
 import type { RequestEntry } from '../../operator/test/support/kube-fake/faults.js';
-import { percentile } from '../stats.js';
 import type { CallTime } from './fake-timing.js';
 import { breakdown } from './requests.js';
 
@@ -12,12 +12,11 @@ export interface Spread {
 }
 
 export function spread(values: readonly number[]): Spread {
-  const sorted = Float64Array.from(values).sort();
   return {
-    count: sorted.length,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    max: sorted[sorted.length - 1] ?? Number.NaN,
+    count: values.length,
+    p50: percentile(values, 50),
+    p99: percentile(values, 99),
+    max: values.length === 0 ? Number.NaN : values.reduce((most, value) => Math.max(most, value), -Infinity),
   };
 }
 

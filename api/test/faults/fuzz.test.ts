@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import test from 'ava';
@@ -11,6 +10,7 @@ import { errorCodes } from '../../src/http/openapi/error-catalogue.js';
 import { logIn, type SignedIn, signUpAndIn, uniqueEmail } from '../support/accounts.js';
 import { startApi, type TestApi } from '../support/api-server.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { collectLogLines } from '../support/log-lines.js';
 import {
   CREDENTIAL,
   documentedOperations,
@@ -62,16 +62,11 @@ const KNOWN_OPERATIONS = [
   'GET /openapi.json',
 ];
 
-/** Only what an unexpected error leaves behind: the error mapper logs those at level error (50). */
-const errorLines: string[] = [];
-const errorLog = new Writable({
-  write(chunk, _encoding, done) {
-    for (const line of String(chunk).split('\n').filter(Boolean)) {
-      if ((JSON.parse(line) as { level: number }).level >= 50) errorLines.push(line);
-    }
-    done();
-  },
-});
+/**
+ * Only what an unexpected error leaves behind: the error mapper logs those at level error, and
+ * the API runs at LOG_LEVEL=error, so every line kept here is one.
+ */
+const { destination: errorLog, lines: errorLines } = collectLogLines();
 
 let database: TestDatabase;
 let api: TestApi;

@@ -1,17 +1,11 @@
 import { connect } from 'node:net';
-import { Writable } from 'node:stream';
 import test from 'ava';
 import { apiOnFreshDatabase } from '../support/api-server.js';
 import { eventually } from '../support/eventually.js';
+import { collectLogLines } from '../support/log-lines.js';
 
-const logLines: Array<{ level: number; msg: string; err?: { message: string } }> = [];
-const sink = new Writable({
-  write(chunk, _encoding, done) {
-    for (const line of String(chunk).trim().split('\n')) logLines.push(JSON.parse(line));
-    done();
-  },
-});
-const suite = apiOnFreshDatabase({ LOG_LEVEL: 'warn' }, { logDestination: sink });
+const logs = collectLogLines();
+const suite = apiOnFreshDatabase({ LOG_LEVEL: 'warn' }, { logDestination: logs.destination });
 
 /** Writes `raw` on a fresh connection and answers what came back before the server closed it. */
 function exchange(raw: string): Promise<string> {
@@ -31,7 +25,7 @@ test('a connection that breaks after its request is logged as one structured lin
   const answer = await exchange('GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n{"a":1}');
   t.regex(answer, /^HTTP\/1\.1 400 /);
   const line = await eventually(
-    () => logLines.find((entry) => entry.msg === 'connection failed outside the middleware chain'),
+    () => logs.parsed().find((entry) => entry.msg === 'connection failed outside the middleware chain'),
     'the log line',
   );
   t.is(line.level, 40);

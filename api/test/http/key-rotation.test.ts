@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import test from 'ava';
 import * as jose from 'jose';
 import { generateKeyEntry } from '../../src/domain/tokens/key-set.js';
@@ -10,6 +9,7 @@ import { logIn, signUpAndIn } from '../support/accounts.js';
 import { apiOnFreshDatabase } from '../support/api-server.js';
 import { writeProjectedVolume } from '../support/atomic-writer.js';
 import { eventually } from '../support/eventually.js';
+import { collectLogLines } from '../support/log-lines.js';
 
 // The Secret volume must exist before the API starts, so this hook is registered before the suite's.
 const volume = join(tmpdir(), `skeleton-keys-volume-${randomUUID()}`);
@@ -19,16 +19,10 @@ const project = (...keys: object[]) =>
 test.before(() => project(a));
 test.after.always(() => rm(volume, { recursive: true, force: true }));
 
-const logLines: string[] = [];
-const sink = new Writable({
-  write(chunk, _encoding, done) {
-    logLines.push(...String(chunk).trim().split('\n'));
-    done();
-  },
-});
+const logs = collectLogLines();
 const suite = apiOnFreshDatabase(
   { JWT_KEYS_FILE: join(volume, 'keys.json'), JWT_KEYS_CHECK_INTERVAL: '1s', LOG_LEVEL: 'info' },
-  { logDestination: sink },
+  { logDestination: logs.destination },
 );
 
 const jwksKids = async () => {
@@ -91,9 +85,9 @@ test.serial('a broken key-set file is refused, logged without key material and c
     b.kid,
     'still signing with the last good key',
   );
-  const warning = logLines.map((line) => JSON.parse(line)).find((line) => /not reloaded/.test(line.msg));
+  const warning = logs.parsed().find((line) => /not reloaded/.test(line.msg));
   t.regex(warning?.reason ?? '', /is not valid JSON/);
-  t.false(logLines.some((line) => line.includes(a.d as string) || line.includes(b.d as string)));
+  t.false(logs.lines.some((line) => line.includes(a.d as string) || line.includes(b.d as string)));
   const loaded = Number((await metric('jwt_key_set_last_reload_success_timestamp_seconds'))?.split(' ')[1]);
   t.true(loaded > 0 && loaded <= Date.now() / 1000);
 });

@@ -1,7 +1,7 @@
-import { Writable } from 'node:stream';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import test from 'ava';
 import { startTelemetry } from '../../src/telemetry.js';
+import { collectLogLines } from '../support/log-lines.js';
 
 // Telemetry first, everything else after: instrumentation patches koa, http and pg as they load.
 const exporter = new InMemorySpanExporter();
@@ -12,14 +12,8 @@ const telemetry = startTelemetry({
 const { apiOnFreshDatabase } = await import('../support/api-server.js');
 const { signUpAndIn } = await import('../support/accounts.js');
 
-const logLines: string[] = [];
-const sink = new Writable({
-  write(chunk, _encoding, done) {
-    logLines.push(...String(chunk).trim().split('\n'));
-    done();
-  },
-});
-const suite = apiOnFreshDatabase({ LOG_LEVEL: 'info' }, { logDestination: sink });
+const logs = collectLogLines();
+const suite = apiOnFreshDatabase({ LOG_LEVEL: 'info' }, { logDestination: logs.destination });
 
 test.after.always(() => telemetry.shutdown());
 
@@ -50,9 +44,7 @@ test('one request makes one trace with HTTP, Koa and database spans, and its log
   );
   t.is(new Set(ofTrace.map((span) => span.spanContext().traceId)).size, 1);
 
-  const requestLines = logLines
-    .map((line) => JSON.parse(line))
-    .filter((line) => line.requestId === 'trace-me-1');
+  const requestLines = logs.parsed().filter((line) => line.requestId === 'trace-me-1');
   t.true(requestLines.length >= 1);
   for (const line of requestLines) t.is(line.traceId, traceId);
 });

@@ -1,7 +1,7 @@
-/** The value below which `p` per cent of `values` lie (nearest rank); NaN for none. */
-export function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+/** The nearest-rank `p`th percentile: the smallest value with at least `p` per cent at or below it; NaN for none. */
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
 /** Durations in milliseconds as a test logs them: median, 90th percentile and worst. */
