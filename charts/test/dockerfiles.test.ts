@@ -127,15 +127,15 @@ for (const workspace of ['api', 'operator']) {
       workspaces: string[];
     };
     const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n');
-    for (const stage of stages(dockerfile(workspace).all)) {
-      const install = stage.findIndex((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args));
+    for (const { from, instructions } of stages(dockerfile(workspace).all)) {
+      const install = instructions.findIndex((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args));
       if (install === -1) continue;
-      const copied = stage
+      const copied = instructions
         .slice(0, install)
         .filter((i) => i.op === 'COPY')
         .map((i) => i.args);
       for (const name of workspaces) {
-        t.true(copied.includes(`${name}/package.json ${name}/`), `${stage[0]?.args}: ${name}/package.json`);
+        t.true(copied.includes(`${name}/package.json ${name}/`), `${from}: ${name}/package.json`);
         // A directory left out of the build context must let its manifest back in.
         const excluded = ignored.includes(name) || ignored.includes(`${name}/*`);
         t.true(
@@ -147,10 +147,21 @@ for (const workspace of ['api', 'operator']) {
   });
 }
 
-/** The instructions from each FROM up to the next. */
-function stages(all: Instruction[]): Instruction[][] {
+/**
+ * Each stage's instructions from its FROM up to the next, after those of the stage it is built
+ * FROM (a stage holds everything its base stage put there).
+ */
+function stages(all: Instruction[]): Array<{ from: string; instructions: Instruction[] }> {
   const starts = all.flatMap((i, index) => (i.op === 'FROM' ? [index] : []));
-  return starts.map((start, n) => all.slice(start, starts[n + 1]));
+  const named = new Map<string, Instruction[]>();
+  return starts.map((start, n) => {
+    const own = all.slice(start, starts[n + 1]);
+    const from = own[0]?.args ?? '';
+    const [base = '', , name] = from.toLowerCase().split(/\s+/);
+    const instructions = [...(named.get(base) ?? []), ...own];
+    if (name !== undefined) named.set(name, instructions);
+    return { from, instructions };
+  });
 }
 
 test('the root .dockerignore keeps dependencies, build output, tests and git out of the context', (t) => {
