@@ -1,5 +1,5 @@
 # The same targets as the npm scripts, for people and tools that reach for make.
-.PHONY: install start test test-faults lint format typecheck migrate bench bench-endpoints bench-operator synth kube-fake operator ci
+.PHONY: install start test test-faults lint format typecheck migrate bench bench-endpoints bench-operator synth kube-fake control-plane-up control-plane-down operator ci
 
 install:
 	npm ci
@@ -42,6 +42,13 @@ synth:
 # The fake kube-apiserver on its own: make kube-fake PORT=8080
 kube-fake:
 	npm run kube-fake -w operator -- --port $(or $(PORT),0)
+
+# The real control plane the operator's tests run against (built from Go modules on first use).
+control-plane-up:
+	npm run control-plane -- up
+
+control-plane-down:
+	npm run control-plane -- down
 
 # The operator, against the cluster KUBECONFIG names: make operator (see the README's "Try it").
 operator:

@@ -1,24 +1,19 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import test from 'ava';
 import { registerConformance } from './support/conformance.js';
+import { controlPlaneKubeconfigPath } from './support/control-plane-cluster.js';
 
 /**
- * The same suite against a real cluster, to prove the fake right: only when CONFORMANCE_KUBECONFIG
- * names one explicitly (never a developer's ambient KUBECONFIG, which may point at production).
- * It creates and deletes its own namespaces; the fake-only checks are skipped there.
+ * The same suite against a real cluster, to prove the fake right: the control plane this repository
+ * builds (kube-apiserver, kube-controller-manager and etcd from their Go modules), or the cluster
+ * CONFORMANCE_KUBECONFIG names explicitly (never a developer's ambient KUBECONFIG, which may point at
+ * production). It creates and deletes its own namespaces; the fake-only checks are skipped there.
  */
-const kubeconfig = process.env.CONFORMANCE_KUBECONFIG;
-
-if (kubeconfig) {
-  registerConformance({
-    name: 'cluster',
-    fake: false,
-    async start() {
-      const config = new KubeConfig();
-      config.loadFromFile(kubeconfig);
-      return { config, close: async () => {} };
-    },
-  });
-} else {
-  test.skip('conformance against a real cluster (set CONFORMANCE_KUBECONFIG to a cluster to run it)', () => {});
-}
+registerConformance({
+  name: 'cluster',
+  fake: false,
+  async start() {
+    const config = new KubeConfig();
+    config.loadFromFile(process.env.CONFORMANCE_KUBECONFIG ?? (await controlPlaneKubeconfigPath()));
+    return { config, close: async () => {} };
+  },
+});

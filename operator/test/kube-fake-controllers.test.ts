@@ -342,7 +342,7 @@ test('a controller switched off leaves its kind untouched', async (t) => {
   );
   await sleep(30);
   const after = api.get(deployments, 'default', 'web');
-  t.is(after.status, undefined);
+  t.deepEqual(after.status, {}, 'the empty status it was created with');
   t.is(after.metadata.resourceVersion, created.metadata.resourceVersion);
   t.deepEqual(
     events.map((event) => event.type),
@@ -369,8 +369,8 @@ test('stop() cancels pending timers: nothing is written afterwards', async (t) =
   await sleep(100);
   t.is(store.resourceVersion, String(Number(revision) + 1));
   t.is(condition(api.get(deployments, 'default', 'web'), 'Progressing')?.reason, 'ReplicaSetUpdated');
-  t.is(api.get(jobs, 'default', 'once').status, undefined);
-  t.is(api.get(deployments, 'default', 'late').status, undefined);
+  t.deepEqual(api.get(jobs, 'default', 'once').status, {});
+  t.deepEqual(api.get(deployments, 'default', 'late').status, {});
 });
 
 test('the fake server runs the controllers when asked, and stops them on close', async (t) => {

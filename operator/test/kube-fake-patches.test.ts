@@ -168,7 +168,8 @@ test('strategicMergePatch merges containers, env and ports by key', (t) => {
       },
     },
   });
-  const [api, sidecar, added] = containersOf(out);
+  // As kube-apiserver orders them: the new container comes before the one the patch left out.
+  const [api, added, sidecar] = containersOf(out);
   t.is(api?.image, 'api:2');
   t.deepEqual(api?.args, ['--a', '--b'], 'untouched fields kept');
   t.deepEqual(api?.env, [

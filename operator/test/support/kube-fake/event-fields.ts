@@ -36,7 +36,8 @@ export const CORE_EVENT_FIELDS: FieldGetters = {
 /**
  * pkg/apis/events/v1/conversion.go AddFieldLabelConversionsForEvent: the labels events.k8s.io/v1
  * accepts and the core label each stands for. Any other label (involvedObject.*,
- * reportingComponent among them) is "field label not supported".
+ * reportingComponent and source among them: a v1.36 kube-apiserver answers `source` with 400) is
+ * "field label not supported".
  */
 const EVENTS_V1_LABELS: Record<string, string> = {
   reason: 'reason',
@@ -48,7 +49,6 @@ const EVENTS_V1_LABELS: Record<string, string> = {
   'regarding.resourceVersion': 'involvedObject.resourceVersion',
   'regarding.fieldPath': 'involvedObject.fieldPath',
   reportingController: 'reportingComponent',
-  source: 'source',
   type: 'type',
 };
 

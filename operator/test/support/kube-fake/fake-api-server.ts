@@ -422,11 +422,6 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     const matches = selectorOf(query, resource).matches;
     const requested = query.get('resourceVersion');
     const resuming = requested !== null && requested !== '' && requested !== '0';
-    // A watch that cannot start is refused with an HTTP status (410 Expired), as kube-apiserver's
-    // watch cache does; one that falls behind later gets an ERROR event in its stream instead.
-    if (resuming && Number(requested) < store.oldestResumableRevision) {
-      throw gone(`too old resource version: ${requested} (${store.oldestResumableRevision})`);
-    }
     response.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     // Like kube-apiserver, answer at once: clients wait for the headers before they consider the
     // watch established, and a quiet resource may not produce an event for a long time.
@@ -447,6 +442,16 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       if (stalled) buffered.push(line);
       else response.write(line);
     };
+    // A watch that cannot start is still answered 200, with one in-stream ERROR event carrying 410
+    // Expired, as kube-apiserver's watch cache does (seen on a real v1.36 control plane).
+    if (resuming && Number(requested) < store.oldestResumableRevision) {
+      write(
+        'ERROR',
+        gone(`too old resource version: ${requested} (${store.oldestResumableRevision})`).status,
+      );
+      response.end();
+      return;
+    }
     watches.set(response, {
       drop: () => {
         watches.delete(response);

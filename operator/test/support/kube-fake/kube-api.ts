@@ -305,10 +305,19 @@ export class KubeApi {
       ...body,
       apiVersion: groupVersion(resource),
       kind: resource.kind,
-      metadata: { ...metadata, uid: randomUUID(), creationTimestamp: this.now(), generation: 1 },
+      metadata: {
+        ...metadata,
+        uid: randomUUID(),
+        creationTimestamp: this.now(),
+        ...(resource.generation ? { generation: 1 } : {}),
+      },
     };
-    // With a status subresource, status is the controllers' to write, never the creator's.
-    if (resource.statusSubresource) delete object.status;
+    // With a status subresource, status is the controllers' to write, never the creator's: it
+    // starts as the kind's empty status (a created Deployment comes back with `status: {}`).
+    if (resource.statusSubresource) {
+      if (resource.createdStatus) object.status = structuredClone(resource.createdStatus);
+      else delete object.status;
+    }
     return object;
   }
 
@@ -357,7 +366,8 @@ export class KubeApi {
 
   private write(resource: ResourceType, current: KubeObject, candidate: KubeObject): KubeObject {
     const next = this.admit(resource, candidate);
-    next.metadata.generation = nextGeneration(current, next);
+    if (resource.generation) next.metadata.generation = nextGeneration(current, next);
+    else delete next.metadata.generation;
     // A write that changes nothing is no write: no new resourceVersion, no event.
     if (deepEqual(next, current)) return current;
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {

@@ -218,7 +218,7 @@ const DELETE = Symbol('delete');
 
 /**
  * Kubernetes strategic merge patch, with list semantics from list-keys.ts: maps merge, `null`
- * deletes, associative lists merge item by item on their keys (new items appended), sets (finalizers)
+ * deletes, associative lists merge item by item on their keys (new items placed as kube-apiserver places them), sets (finalizers)
  * are unioned, atomic lists are replaced. Directives: `$patch: delete` / `replace` on a map or list
  * item, a `{"$patch": "replace"}` list item (replace the whole list), `$deleteFromPrimitiveList/<f>`,
  * `$retainKeys` (keys not listed are cleared); `$setElementOrder/<f>` is accepted and ignored.
@@ -303,12 +303,9 @@ export function strategicMergePatch(
       for (const item of p) if (!out.some((x) => deepEqual(x, item))) out.push(clone(item));
       return out;
     }
-    for (const item of p) {
-      if (!isPlainObject(item))
-        throw new PatchError(`${path.join('.')}: list items must be objects`, 'InvalidPatch');
-      let key: string;
+    const keyOf = (item: JsonObject): string => {
       try {
-        key = itemElement(
+        return itemElement(
           listType,
           item,
           0,
@@ -324,18 +321,47 @@ export function strategicMergePatch(
         }
         throw e;
       }
-      const matches = (x: unknown, i: number): boolean => itemElement(listType, x, i, false) === key;
+    };
+    const serverKeys = out.map((x, i) => itemElement(listType, x, i, false));
+    const patched: { key: string; item: unknown }[] = [];
+    const deleted = new Set<string>();
+    for (const item of p) {
+      if (!isPlainObject(item))
+        throw new PatchError(`${path.join('.')}: list items must be objects`, 'InvalidPatch');
+      const key = keyOf(item);
       if (item.$patch === 'delete') {
-        for (let i = out.length - 1; i >= 0; i--) if (matches(out[i], i)) out.splice(i, 1);
+        deleted.add(key);
         continue;
       }
-      const idx = out.findIndex(matches);
+      const idx = serverKeys.indexOf(key);
       const merged = mergeMap(idx >= 0 ? out[idx] : undefined, item, path);
-      if (merged === DELETE) continue;
-      if (idx >= 0) out[idx] = merged;
-      else out.push(merged);
+      if (merged !== DELETE) patched.push({ key, item: merged });
     }
-    return out;
+    const serverOnly = out
+      .map((item, i) => ({ key: serverKeys[i] as string, item }))
+      .filter(({ key }) => !deleted.has(key) && !patched.some((x) => x.key === key));
+    // apimachinery's mergeSortedSlice: the patch's items and the server-only items are merged,
+    // a server-only item going first only when both are on the server and it came first there.
+    // An item new to the list therefore lands before the server-only items that follow it.
+    const merged: unknown[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < serverOnly.length || j < patched.length) {
+      const left = serverOnly[i];
+      const right = patched[j];
+      const rightAt = right ? serverKeys.indexOf(right.key) : -1;
+      const takeLeft =
+        left !== undefined &&
+        (right === undefined || (rightAt >= 0 && serverKeys.indexOf(left.key) < rightAt));
+      if (takeLeft) {
+        merged.push(left.item);
+        i++;
+      } else {
+        merged.push(right?.item);
+        j++;
+      }
+    }
+    return merged;
   };
 
   const result = mergeMap(document, patch, []);

@@ -14,6 +14,13 @@ export interface ResourceType {
   shortNames?: string[];
   /** Has a /status subresource: the main endpoint ignores status, /status changes only status. */
   statusSubresource: boolean;
+  /** The status a new object is given (kube-apiserver resets it on create), when not none. */
+  createdStatus?: object;
+  /**
+   * Tracks `metadata.generation`. Kinds without a desired state of their own (ConfigMaps, Secrets,
+   * Services, ServiceAccounts, HPAs, Namespaces, Events, Leases) carry none on a real server.
+   */
+  generation: boolean;
   /** The CRD's openAPIV3Schema, for custom resources. */
   schema?: object;
   /** The CRD version's additionalPrinterColumns, shown by `kubectl get` after NAME. */
@@ -52,7 +59,16 @@ const type = (
   kind: string,
   plural: string,
   options: Partial<
-    Pick<ResourceType, 'namespaced' | 'shortNames' | 'statusSubresource' | 'selectableFields' | 'storedAs'>
+    Pick<
+      ResourceType,
+      | 'namespaced'
+      | 'shortNames'
+      | 'statusSubresource'
+      | 'createdStatus'
+      | 'generation'
+      | 'selectableFields'
+      | 'storedAs'
+    >
   > = {},
 ): ResourceType => ({
   group,
@@ -63,6 +79,8 @@ const type = (
   namespaced: options.namespaced ?? true,
   shortNames: options.shortNames,
   statusSubresource: options.statusSubresource ?? false,
+  createdStatus: options.createdStatus,
+  generation: options.generation ?? false,
   selectableFields: options.selectableFields,
   storedAs: options.storedAs,
 });
@@ -76,22 +94,42 @@ export const BUILT_IN_TYPES: readonly ResourceType[] = [
   }),
   type('', 'v1', 'ConfigMap', 'configmaps', { shortNames: ['cm'] }),
   type('', 'v1', 'Secret', 'secrets'),
-  type('', 'v1', 'Service', 'services', { shortNames: ['svc'], statusSubresource: true }),
+  type('', 'v1', 'Service', 'services', {
+    shortNames: ['svc'],
+    statusSubresource: true,
+    createdStatus: { loadBalancer: {} },
+  }),
   type('', 'v1', 'ServiceAccount', 'serviceaccounts', { shortNames: ['sa'] }),
-  type('', 'v1', 'Pod', 'pods', { shortNames: ['po'], statusSubresource: true }),
+  type('', 'v1', 'Pod', 'pods', { shortNames: ['po'], statusSubresource: true, generation: true }),
   type('', 'v1', 'Event', 'events', { shortNames: ['ev'], selectableFields: CORE_EVENT_FIELDS }),
-  type('apps', 'v1', 'Deployment', 'deployments', { shortNames: ['deploy'], statusSubresource: true }),
-  type('batch', 'v1', 'Job', 'jobs', { statusSubresource: true }),
+  type('apps', 'v1', 'Deployment', 'deployments', {
+    shortNames: ['deploy'],
+    statusSubresource: true,
+    createdStatus: {},
+    generation: true,
+  }),
+  type('batch', 'v1', 'Job', 'jobs', { statusSubresource: true, createdStatus: {}, generation: true }),
   type('autoscaling', 'v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers', {
     shortNames: ['hpa'],
     statusSubresource: true,
+    createdStatus: { currentMetrics: null, desiredReplicas: 0 },
   }),
   type('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', {
     shortNames: ['pdb'],
     statusSubresource: true,
+    createdStatus: { currentHealthy: 0, desiredHealthy: 0, disruptionsAllowed: 0, expectedPods: 0 },
+    generation: true,
   }),
-  type('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', { shortNames: ['netpol'] }),
-  type('networking.k8s.io', 'v1', 'Ingress', 'ingresses', { shortNames: ['ing'], statusSubresource: true }),
+  type('networking.k8s.io', 'v1', 'NetworkPolicy', 'networkpolicies', {
+    shortNames: ['netpol'],
+    generation: true,
+  }),
+  type('networking.k8s.io', 'v1', 'Ingress', 'ingresses', {
+    shortNames: ['ing'],
+    statusSubresource: true,
+    createdStatus: { loadBalancer: {} },
+    generation: true,
+  }),
   type('coordination.k8s.io', 'v1', 'Lease', 'leases'),
   // The same Events as core v1 (pkg/registry/core/event is the storage of both groups).
   type('events.k8s.io', 'v1', 'Event', 'events', {
@@ -113,6 +151,7 @@ export const BUILT_IN_TYPES: readonly ResourceType[] = [
     namespaced: false,
     shortNames: ['crd', 'crds'],
     statusSubresource: true,
+    generation: true,
   }),
 ];
 
@@ -170,6 +209,7 @@ export class ResourceRegistry {
         namespaced: scope === 'Namespaced',
         shortNames: names.shortNames,
         statusSubresource: version.subresources?.status !== undefined,
+        generation: true,
         schema: version.schema?.openAPIV3Schema,
         printerColumns: version.additionalPrinterColumns,
       }));
