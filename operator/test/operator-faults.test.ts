@@ -3,8 +3,8 @@ import test, { type ExecutionContext } from 'ava';
 import { APPLIED_HASH_ANNOTATION, desiredObjects, parseSpec } from '../src/reconcile/desired-state.js';
 import type { FailRule } from './support/kube-fake/faults.js';
 import {
-  type Cluster,
   exampleApp,
+  type FakeCluster,
   isReady,
   startCluster,
   startOperator,
@@ -28,7 +28,7 @@ const exampleSpec = () => skeletonAppSpecSchema.parse(EXAMPLE_SKELETON_APP.spec)
  * spec renders to (uids differ between runs, so the fingerprints themselves cannot be compared);
  * the status without its times.
  */
-async function convergedState(cluster: Cluster) {
+async function convergedState(cluster: FakeCluster) {
   const app = await cluster.getApp('identity', 'accounts');
   const parsed = parseSpec(app ?? {});
   if (!app || !parsed.ok) throw new Error('the app is gone or its spec invalid');
@@ -64,9 +64,9 @@ async function convergedState(cluster: Cluster) {
 
 interface Disruption {
   /** Before the app is created. */
-  beforeCreate?(cluster: Cluster): void;
+  beforeCreate?(cluster: FakeCluster): void;
   /** After it is Ready, just before its spec changes. */
-  beforeChange?(cluster: Cluster): void;
+  beforeChange?(cluster: FakeCluster): void;
   watch?: { inactivityTimeoutMs: number };
 }
 

@@ -1,10 +1,14 @@
 import * as k8s from '@kubernetes/client-node';
 import test from 'ava';
+import { onEachBackend } from './support/each-backend.js';
 import {
   exampleApp,
   isReady,
+  leaseNameOn,
   operatorConfig,
+  operatorNamespaceOn,
   startCluster,
+  startClusterOn,
   startOperator,
   until,
 } from './support/operator-harness.js';
@@ -32,80 +36,87 @@ const reconciles = async (operator: Awaited<ReturnType<typeof startOperator>>) =
 const leaderGauge = async (operator: Awaited<ReturnType<typeof startOperator>>) =>
   (await operator.metrics.registry.getSingleMetric('leader_election_master_status')?.get())?.values[0]?.value;
 
-test('two instances elect one leader; killing it hands over within the lease duration', async (t) => {
-  const cluster = await startCluster();
-  t.teardown(() => cluster.close());
-  await cluster.createNamespace('skeleton-system');
-  await cluster.createNamespace('identity');
+onEachBackend(
+  'two instances elect one leader; killing it hands over within the lease duration',
+  async (t, backend) => {
+    const cluster = await startClusterOn(backend);
+    t.teardown(() => cluster.close());
+    const namespace = await cluster.createNamespace('identity');
+    const operatorNamespace = await operatorNamespaceOn(cluster);
 
-  const first = await startOperator(cluster, { config: configFor('operator-a') });
-  t.teardown(() => first.stop());
-  t.true(await until(() => first.leading), 'the first instance leads');
-  const second = await startOperator(cluster, { config: configFor('operator-b') });
-  t.teardown(() => second.stop());
-  t.true(second.ready, 'the standby has synced caches: it is ready without leading');
+    const first = await startOperator(cluster, { config: configFor('operator-a') });
+    t.teardown(() => first.stop());
+    t.true(await until(() => first.leading), 'the first instance leads');
+    const second = await startOperator(cluster, { config: configFor('operator-b') });
+    t.teardown(() => second.stop());
+    t.true(second.ready, 'the standby has synced caches: it is ready without leading');
 
-  await cluster.createApp(exampleApp('accounts', 'identity'));
-  t.true(await until(async () => isReady(await cluster.getApp('identity', 'accounts'))));
-  t.false(second.leading);
-  t.is(await reconciles(second), 0, 'only the leader reconciles');
-  t.is(await leaderGauge(first), 1);
-  t.is(await leaderGauge(second), 0);
+    await cluster.createApp(exampleApp('accounts', namespace));
+    t.true(await until(async () => isReady(await cluster.getApp(namespace, 'accounts'))));
+    t.false(second.leading);
+    t.is(await reconciles(second), 0, 'only the leader reconciles');
+    t.is(await leaderGauge(first), 1);
+    t.is(await leaderGauge(second), 0);
 
-  const killedAt = performance.now();
-  await first.kill();
-  t.true(await until(() => second.leading, 10_000), 'the standby takes over');
-  const handover = (performance.now() - killedAt) / 1000;
-  t.log(`handover after ${handover.toFixed(2)} s (lease ${LEASE.leaseDurationSeconds} s)`);
-  t.true(
-    handover <= LEASE.leaseDurationSeconds + 2 * LEASE.retryPeriodSeconds * 2.2,
-    'within the lease duration',
-  );
-
-  const lease = await cluster.kubeConfig
-    .makeApiClient(k8s.CoordinationV1Api)
-    .readNamespacedLease({ name: 'skeleton-operator', namespace: 'skeleton-system' });
-  t.is(lease.spec?.holderIdentity, 'operator-b');
-  t.is(lease.spec?.leaseTransitions, 1);
-
-  const image = 'registry.example.com/skeleton-api:1.5.0';
-  await cluster.patchAppSpec('identity', 'accounts', { image });
-  t.true(
-    await until(async () => {
-      const app = await cluster.getApp('identity', 'accounts');
-      return isReady(app) && app?.status?.currentImage === image;
-    }),
-    'the new leader reconciles',
-  );
-  for (const operator of [first, second])
-    t.deepEqual(
-      operator.logger.lines.filter((line) => line.level === 'warn' || line.level === 'error'),
-      [],
-      'no failed or conflicting write',
+    const killedAt = performance.now();
+    await first.kill();
+    t.true(await until(() => second.leading, 10_000), 'the standby takes over');
+    const handover = (performance.now() - killedAt) / 1000;
+    t.log(`handover after ${handover.toFixed(2)} s (lease ${LEASE.leaseDurationSeconds} s)`);
+    t.true(
+      handover <= LEASE.leaseDurationSeconds + 2 * LEASE.retryPeriodSeconds * 2.2,
+      'within the lease duration',
     );
-});
 
-test('stopping the leader releases the Lease: the standby takes over at once', async (t) => {
-  const cluster = await startCluster();
-  t.teardown(() => cluster.close());
-  await cluster.createNamespace('skeleton-system');
-  const slowLease = {
-    ...configFor('operator-a').leaderElection,
-    leaseDurationSeconds: 30,
-    renewDeadlineSeconds: 20,
-  };
-  const first = await startOperator(cluster, { config: operatorConfig({ leaderElection: slowLease }) });
-  t.teardown(() => first.stop());
-  t.true(await until(() => first.leading));
-  const second = await startOperator(cluster, {
-    config: operatorConfig({ leaderElection: { ...slowLease, identity: 'operator-b' } }),
-  });
-  t.teardown(() => second.stop());
+    const lease = await cluster.kubeConfig
+      .makeApiClient(k8s.CoordinationV1Api)
+      .readNamespacedLease({ name: leaseNameOn(cluster), namespace: operatorNamespace });
+    t.is(lease.spec?.holderIdentity, 'operator-b');
+    t.is(lease.spec?.leaseTransitions, 1);
 
-  await first.stop();
-  t.false(first.leading);
-  t.true(await until(() => second.leading, 5_000), 'long before the 30 s lease would have expired');
-});
+    const image = 'registry.example.com/skeleton-api:1.5.0';
+    await cluster.patchAppSpec(namespace, 'accounts', { image });
+    t.true(
+      await until(async () => {
+        const app = await cluster.getApp(namespace, 'accounts');
+        return isReady(app) && app?.status?.currentImage === image;
+      }),
+      'the new leader reconciles',
+    );
+    for (const operator of [first, second])
+      t.deepEqual(
+        operator.logger.lines.filter((line) => line.level === 'warn' || line.level === 'error'),
+        [],
+        'no failed or conflicting write',
+      );
+  },
+);
+
+onEachBackend(
+  'stopping the leader releases the Lease: the standby takes over at once',
+  async (t, backend) => {
+    const cluster = await startClusterOn(backend);
+    t.teardown(() => cluster.close());
+    await cluster.createNamespace('identity');
+    await operatorNamespaceOn(cluster);
+    const slowLease = {
+      ...configFor('operator-a').leaderElection,
+      leaseDurationSeconds: 30,
+      renewDeadlineSeconds: 20,
+    };
+    const first = await startOperator(cluster, { config: operatorConfig({ leaderElection: slowLease }) });
+    t.teardown(() => first.stop());
+    t.true(await until(() => first.leading));
+    const second = await startOperator(cluster, {
+      config: operatorConfig({ leaderElection: { ...slowLease, identity: 'operator-b' } }),
+    });
+    t.teardown(() => second.stop());
+
+    await first.stop();
+    t.false(first.leading);
+    t.true(await until(() => second.leading, 5_000), 'long before the 30 s lease would have expired');
+  },
+);
 
 test('a leader that cannot renew its Lease stops reconciling and says so, as controller-runtime exits', async (t) => {
   const cluster = await startCluster();

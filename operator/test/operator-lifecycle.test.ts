@@ -1,6 +1,7 @@
 import test from 'ava';
 import { APPLIED_HASH_ANNOTATION } from '../src/reconcile/desired-state.js';
 import { FINALIZER } from '../src/reconcile/reconciler.js';
+import { onEachBackend } from './support/each-backend.js';
 import {
   clusterWithOperator,
   conditionOf,
@@ -12,7 +13,11 @@ import {
   until,
 } from './support/operator-harness.js';
 
-/** The operator's lifecycle against the fake kube-apiserver and its simulated controllers, over real HTTP. */
+/**
+ * The operator's lifecycle, each behaviour on both backends: the real control plane (its Deployment,
+ * ReplicaSet, Job, HPA and garbage-collector controllers, kwok's pods) and the fake with its simulated
+ * controllers, over real HTTP.
+ */
 
 const EXPECTED_CHILDREN = [
   'ConfigMap/accounts-config',
@@ -25,114 +30,131 @@ const EXPECTED_CHILDREN = [
   'ServiceAccount/accounts',
 ];
 
-test('applying a SkeletonApp creates its children with owner references and becomes Ready', async (t) => {
-  const { cluster } = await clusterWithOperator(t);
+onEachBackend(
+  'applying a SkeletonApp creates its children with owner references and becomes Ready',
+  async (t, backend) => {
+    const { cluster, namespace } = await clusterWithOperator(t, {}, backend);
 
-  await cluster.createApp(exampleApp('accounts', 'identity', { config: { LOG_LEVEL: 'info' } }));
-  t.true(await until(async () => isReady(await cluster.getApp('identity', 'accounts'))), 'Ready');
+    await cluster.createApp(exampleApp('accounts', namespace, { config: { LOG_LEVEL: 'info' } }));
+    t.true(await until(async () => isReady(await cluster.getApp(namespace, 'accounts'))), 'Ready');
 
-  const children = await cluster.childrenOf('identity', 'accounts');
-  for (const child of EXPECTED_CHILDREN) t.true(children.includes(child), child);
-  t.true(
-    children.some((child) => child.startsWith('Job/accounts-migrate-')),
-    'the migration Job',
-  );
+    const children = await cluster.childrenOf(namespace, 'accounts');
+    for (const child of EXPECTED_CHILDREN) t.true(children.includes(child), child);
+    t.true(
+      children.some((child) => child.startsWith('Job/accounts-migrate-')),
+      'the migration Job',
+    );
 
-  const app = await cluster.getApp('identity', 'accounts');
-  t.deepEqual(app?.metadata.finalizers, [FINALIZER]);
-  t.is(app?.status?.observedGeneration, 1);
-  t.is(app?.status?.currentImage, 'registry.example.com/skeleton-api:1.4.2');
-  t.is(app?.status?.readyReplicas, 2);
-  t.is(conditionOf(app, 'Progressing')?.status, 'False');
-  t.is(conditionOf(app, 'Degraded')?.status, 'False');
-  t.is(conditionOf(app, 'MonitoringAvailable')?.reason, 'ServiceMonitorAPIMissing');
+    const app = await cluster.getApp(namespace, 'accounts');
+    t.deepEqual(app?.metadata.finalizers, [FINALIZER]);
+    t.is(app?.status?.observedGeneration, 1);
+    t.is(app?.status?.currentImage, 'registry.example.com/skeleton-api:1.4.2');
+    t.true(
+      await until(async () => (await cluster.getApp(namespace, 'accounts'))?.status?.readyReplicas === 2),
+      'the autoscaler raised the Deployment to its minimum of 2 ready replicas',
+    );
+    t.is(conditionOf(app, 'Progressing')?.status, 'False');
+    t.is(conditionOf(app, 'Degraded')?.status, 'False');
+    t.is(conditionOf(app, 'MonitoringAvailable')?.reason, 'ServiceMonitorAPIMissing');
 
-  const deployment = (await cluster.objects.read({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: 'accounts', namespace: 'identity' },
-  })) as {
-    metadata: {
-      annotations?: Record<string, string>;
-      ownerReferences?: { uid: string; controller?: boolean }[];
+    const deployment = (await cluster.objects.read({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'accounts', namespace: namespace },
+    })) as {
+      metadata: {
+        annotations?: Record<string, string>;
+        ownerReferences?: { uid: string; controller?: boolean }[];
+      };
     };
-  };
-  t.like(deployment.metadata.ownerReferences?.[0], { uid: app?.metadata.uid, controller: true });
-  t.truthy(deployment.metadata.annotations?.[APPLIED_HASH_ANNOTATION]);
-});
+    t.like(deployment.metadata.ownerReferences?.[0], { uid: app?.metadata.uid, controller: true });
+    t.truthy(deployment.metadata.annotations?.[APPLIED_HASH_ANNOTATION]);
+  },
+);
 
-test('events tell what happened to the app: applied objects, the missing ServiceMonitor API, Ready', async (t) => {
-  const { cluster, operator } = await clusterWithOperator(t);
-  await cluster.createApp(exampleApp('accounts', 'identity'));
-  t.true(await until(async () => isReady(await cluster.getApp('identity', 'accounts'))));
-  const { items } = await cluster.objects.list('events.k8s.io/v1', 'Event', 'identity');
-  const events = (
-    items as unknown as {
-      reason: string;
-      type: string;
-      note: string;
-      eventTime: string;
-      regarding: { name: string; kind: string };
-    }[]
-  ).sort((a, b) => a.eventTime.localeCompare(b.eventTime));
-  t.deepEqual(events.map((event) => `${event.type}/${event.reason}`).sort(), [
-    'Normal/Applied',
-    'Normal/Applied',
-    'Normal/KeysCreated',
-    'Normal/Ready',
-    'Warning/ServiceMonitorAPIMissing',
-  ]);
-  const applied = events.filter((event) => event.reason === 'Applied').map((event) => event.note);
-  t.regex(applied[0] ?? '', /Job\/accounts-migrate-/, 'first the migration');
-  t.notRegex(applied[0] ?? '', /Deployment/);
-  t.regex(applied[1] ?? '', /Deployment\/accounts/, 'then, once it completed, the Deployment');
-  for (const event of events) t.like(event.regarding, { kind: 'SkeletonApp', name: 'accounts' });
-  t.deepEqual(
-    operator.logger.lines.filter((line) => line.level === 'warn' || line.level === 'error'),
-    [],
-  );
-});
+onEachBackend(
+  'events tell what happened to the app: applied objects, the missing ServiceMonitor API, Ready',
+  async (t, backend) => {
+    const { cluster, namespace, operator } = await clusterWithOperator(t, {}, backend);
+    await cluster.createApp(exampleApp('accounts', namespace));
+    t.true(await until(async () => isReady(await cluster.getApp(namespace, 'accounts'))));
+    const { items } = await cluster.objects.list('events.k8s.io/v1', 'Event', namespace);
+    const events = (
+      items as unknown as {
+        reason: string;
+        type: string;
+        note: string;
+        eventTime: string;
+        regarding: { name: string; kind: string };
+      }[]
+    )
+      // On the control plane the namespace also holds the controllers' own events (pods, ReplicaSets).
+      .filter((event) => event.regarding.kind === 'SkeletonApp')
+      .sort((a, b) => a.eventTime.localeCompare(b.eventTime));
+    t.deepEqual(events.map((event) => `${event.type}/${event.reason}`).sort(), [
+      'Normal/Applied',
+      'Normal/Applied',
+      'Normal/KeysCreated',
+      'Normal/Ready',
+      'Warning/ServiceMonitorAPIMissing',
+    ]);
+    const applied = events.filter((event) => event.reason === 'Applied').map((event) => event.note);
+    t.regex(applied[0] ?? '', /Job\/accounts-migrate-/, 'first the migration');
+    t.notRegex(applied[0] ?? '', /Deployment/);
+    t.regex(applied[1] ?? '', /Deployment\/accounts/, 'then, once it completed, the Deployment');
+    for (const event of events) t.like(event.regarding, { kind: 'SkeletonApp', name: 'accounts' });
+    t.deepEqual(
+      operator.logger.lines.filter((line) => line.level === 'warn' || line.level === 'error'),
+      [],
+    );
+  },
+);
 
-test('a spec change bumps the generation, is rolled out and shows in observedGeneration', async (t) => {
-  const { cluster } = await clusterWithOperator(t);
-  await cluster.createApp(exampleApp('accounts', 'identity'));
-  t.true(await until(async () => isReady(await cluster.getApp('identity', 'accounts'))));
+onEachBackend(
+  'a spec change bumps the generation, is rolled out and shows in observedGeneration',
+  async (t, backend) => {
+    const { cluster, namespace } = await clusterWithOperator(t, {}, backend);
+    await cluster.createApp(exampleApp('accounts', namespace));
+    t.true(await until(async () => isReady(await cluster.getApp(namespace, 'accounts'))));
 
-  const image = 'registry.example.com/skeleton-api:1.5.0';
-  const patched = await cluster.patchAppSpec('identity', 'accounts', {
-    image,
-    replicas: { min: 3, max: 10 },
-  });
-  t.is(patched.metadata.generation, 2);
+    const image = 'registry.example.com/skeleton-api:1.5.0';
+    const patched = await cluster.patchAppSpec(namespace, 'accounts', {
+      image,
+      replicas: { min: 3, max: 10 },
+    });
+    t.is(patched.metadata.generation, 2);
+    t.true(
+      await until(async () => {
+        const app = await cluster.getApp(namespace, 'accounts');
+        return isReady(app) && app?.status?.currentImage === image && app.status.readyReplicas === 3;
+      }),
+      'rolled out',
+    );
+    const app = await cluster.getApp(namespace, 'accounts');
+    t.is(app?.status?.observedGeneration, 2);
+    t.is(conditionOf(app, 'Ready')?.reason, 'Available');
+    const jobs = (await cluster.childrenOf(namespace, 'accounts')).filter((child) =>
+      child.startsWith('Job/'),
+    );
+    t.is(jobs.length, 2, 'a migration Job per image');
+  },
+);
+
+onEachBackend('deleting a SkeletonApp removes its children and the finalizer', async (t, backend) => {
+  const { cluster, namespace } = await clusterWithOperator(t, {}, backend);
+  await cluster.createApp(exampleApp('accounts', namespace));
+  t.true(await until(async () => isReady(await cluster.getApp(namespace, 'accounts'))));
+
+  await cluster.deleteApp(namespace, 'accounts');
   t.true(
-    await until(async () => {
-      const app = await cluster.getApp('identity', 'accounts');
-      return isReady(app) && app?.status?.currentImage === image && app.status.readyReplicas === 3;
-    }),
-    'rolled out',
-  );
-  const app = await cluster.getApp('identity', 'accounts');
-  t.is(app?.status?.observedGeneration, 2);
-  t.is(conditionOf(app, 'Ready')?.reason, 'Available');
-  const jobs = (await cluster.childrenOf('identity', 'accounts')).filter((child) => child.startsWith('Job/'));
-  t.is(jobs.length, 2, 'a migration Job per image');
-});
-
-test('deleting a SkeletonApp removes its children and the finalizer', async (t) => {
-  const { cluster } = await clusterWithOperator(t);
-  await cluster.createApp(exampleApp('accounts', 'identity'));
-  t.true(await until(async () => isReady(await cluster.getApp('identity', 'accounts'))));
-
-  await cluster.deleteApp('identity', 'accounts');
-  t.true(
-    await until(async () => (await cluster.getApp('identity', 'accounts')) === undefined),
+    await until(async () => (await cluster.getApp(namespace, 'accounts')) === undefined),
     'the app is gone',
   );
   t.true(
-    await until(async () => (await cluster.childrenOf('identity', 'accounts')).length === 0),
+    await until(async () => (await cluster.childrenOf(namespace, 'accounts')).length === 0),
     'children collected',
   );
-  const { items } = await cluster.objects.list('events.k8s.io/v1', 'Event', 'identity');
+  const { items } = await cluster.objects.list('events.k8s.io/v1', 'Event', namespace);
   t.true(items.some((event) => (event as unknown as { reason: string }).reason === 'Deleted'));
 });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import test, { type ExecutionContext } from 'ava';
 import { writeKubeconfig } from './support/kube-fake/kubeconfig.js';
-import { type Cluster, exampleApp, isReady, startCluster, until } from './support/operator-harness.js';
+import { exampleApp, type FakeCluster, isReady, startCluster, until } from './support/operator-harness.js';
 import { httpGet, type RunningProcess, startOperatorProcess } from './support/operator-process.js';
 
 /**
@@ -34,7 +34,9 @@ function tempDir(t: ExecutionContext): string {
 }
 
 /** A fake with the CRD, the `identity` namespace and the Lease's, and a kubeconfig file for it. */
-async function clusterWithKubeconfig(t: ExecutionContext): Promise<{ cluster: Cluster; kubeconfig: string }> {
+async function clusterWithKubeconfig(
+  t: ExecutionContext,
+): Promise<{ cluster: FakeCluster; kubeconfig: string }> {
   const cluster = await startCluster();
   t.teardown(() => cluster.close());
   await cluster.createNamespace('identity');
@@ -63,7 +65,7 @@ async function portsOf(operator: RunningProcess): Promise<{ health: string; metr
   };
 }
 
-async function leaseHolder(cluster: Cluster): Promise<string | undefined> {
+async function leaseHolder(cluster: FakeCluster): Promise<string | undefined> {
   const coordination = cluster.kubeConfig.makeApiClient(k8s.CoordinationV1Api);
   try {
     return (await coordination.readNamespacedLease(LEASE)).spec?.holderIdentity ?? '';

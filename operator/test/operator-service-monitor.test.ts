@@ -1,5 +1,6 @@
 import test from 'ava';
 import {
+  type Cluster,
   clusterWithOperator,
   conditionOf,
   exampleApp,
@@ -12,7 +13,7 @@ import {
 
 /** The ServiceMonitor follows the monitoring.coreos.com API: a condition while it is missing, the object once it is served. */
 
-const serviceMonitorExists = async (cluster: Awaited<ReturnType<typeof startCluster>>) => {
+const serviceMonitorExists = async (cluster: Cluster) => {
   try {
     await cluster.objects.read({
       apiVersion: 'monitoring.coreos.com/v1',

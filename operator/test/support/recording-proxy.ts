@@ -1,4 +1,5 @@
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface RecordedRequest {
@@ -14,11 +15,13 @@ export interface RecordingProxy {
 }
 
 /**
- * A plain HTTP proxy in front of the fake that writes down every request one client makes,
- * streaming both ways (watches stay open), so a test can check exactly what that client asked for.
+ * A plain HTTP proxy on loopback in front of an API server (the fake, or kube-apiserver over HTTPS
+ * trusting `ca`) that writes down every request one client makes, streaming both ways (watches stay
+ * open), so a test can check exactly what that client asked for. Credentials pass through untouched.
  */
-export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
+export async function startRecordingProxy(target: string, ca?: Buffer): Promise<RecordingProxy> {
   const upstream = new URL(target);
+  const request = upstream.protocol === 'https:' ? httpsRequest : httpRequest;
   const requests: RecordedRequest[] = [];
   const server: Server = createServer((incoming, outgoing) => {
     requests.push({ method: incoming.method ?? 'GET', url: incoming.url ?? '/' });
@@ -28,7 +31,8 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
         port: upstream.port,
         method: incoming.method,
         path: incoming.url,
-        headers: incoming.headers,
+        headers: { ...incoming.headers, host: upstream.host },
+        ...(ca ? { ca } : {}),
       },
       (response) => {
         outgoing.writeHead(response.statusCode ?? 502, response.headers);

@@ -130,6 +130,9 @@ export function components(binaries: Binaries, ports: Ports, pki: Pki, layout: L
         `--root-ca-file=${pki.caCert}`,
         // Each controller acts as its own service account, so the bootstrap RBAC is what it is allowed.
         '--use-service-account-credentials=true',
+        // The autoscaler raises a new Deployment to its minimum on its first pass over the HPA; every
+        // 2 s instead of every 15 s, so a test waits seconds for an app's minimum replicas.
+        '--horizontal-pod-autoscaler-sync-period=2s',
       ],
     },
     {
