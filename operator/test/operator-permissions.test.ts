@@ -8,9 +8,12 @@ import { kubeConfigFor } from './support/kube-fake/kubeconfig.js';
 import {
   exampleApp,
   isReady,
+  leaseNameOn,
   operatorConfig,
+  operatorNamespaceOn,
   SERVICE_MONITOR_CRD,
   startCluster,
+  startControlPlaneCluster,
   startOperator,
   until,
 } from './support/operator-harness.js';
@@ -99,7 +102,7 @@ test('every request of a full lifecycle is allowed by the shipped ClusterRole an
 
   const base = operatorConfig().leaderElection;
   const operator = await startOperator(
-    { ...cluster, kubeConfig: kubeConfigFor(proxy.url) },
+    { ...cluster, operatorKubeConfig: kubeConfigFor(proxy.url) },
     { config: operatorConfig({ leaderElection: { ...base, enabled: true, retryPeriodSeconds: 0.25 } }) },
   );
   t.teardown(() => operator.stop());
@@ -141,6 +144,58 @@ test('every request of a full lifecycle is allowed by the shipped ClusterRole an
     t.true(allowed, `${method} ${url} needs ${key}`);
   }
   t.log([...seen].sort().join('\n'));
+  for (const used of [
+    'patch platform.skeleton.dev/skeletonapps/status',
+    'patch apps/deployments',
+    'delete /configmaps',
+    'create events.k8s.io/events',
+    'update coordination.k8s.io/leases',
+  ])
+    t.true(seen.has(used), `the scenario exercised ${used}`);
+});
+
+test('[control-plane] as its own ServiceAccount under the shipped RBAC, a full lifecycle meets no 403', async (t) => {
+  // The real authorizer decides here: the operator holds a token of skeleton-system/skeleton-operator,
+  // bound to the ClusterRole and Role of charts/dist/operator.yaml, and nothing else.
+  const cluster = await startControlPlaneCluster();
+  t.teardown(() => cluster.close());
+  const namespace = await cluster.createNamespace('identity');
+  const base = operatorConfig().leaderElection;
+  const operator = await startOperator(cluster, {
+    config: operatorConfig({
+      leaderElection: {
+        ...base,
+        enabled: true,
+        namespace: await operatorNamespaceOn(cluster),
+        retryPeriodSeconds: 0.25,
+      },
+    }),
+  });
+  t.teardown(() => operator.stop());
+  t.true(await until(() => operator.leading));
+  t.truthy(leaseNameOn(cluster));
+
+  await cluster.createApp(exampleApp('accounts', namespace, { config: { LOG_LEVEL: 'info' } }));
+  t.true(await until(async () => isReady(await cluster.getApp(namespace, 'accounts'))));
+  await cluster.patchAppSpec(namespace, 'accounts', { config: null });
+  t.true(
+    await until(
+      async () => !(await cluster.childrenOf(namespace, 'accounts')).includes('ConfigMap/accounts-config'),
+    ),
+  );
+  await cluster.deleteApp(namespace, 'accounts');
+  t.true(await until(async () => (await cluster.getApp(namespace, 'accounts')) === undefined));
+  await operator.stop();
+
+  const requests = cluster.operatorRequests?.() ?? [];
+  const forbidden = requests.filter(({ status }) => status === 401 || status === 403);
+  t.deepEqual(forbidden, [], 'no request refused by authentication or RBAC');
+  const seen = new Set(
+    requests
+      .map(({ method, url }) => requestAttributes(method, url))
+      .filter((attributes) => attributes !== undefined)
+      .map(({ verb, group, resource }) => `${verb} ${group}/${resource}`),
+  );
   for (const used of [
     'patch platform.skeleton.dev/skeletonapps/status',
     'patch apps/deployments',

@@ -14,7 +14,7 @@ import {
 } from './kube-fake/fake-api-server.js';
 import { kubeConfigFor } from './kube-fake/kubeconfig.js';
 import { rawRequest } from './raw-request.js';
-import { startRecordingProxy } from './recording-proxy.js';
+import { type RecordedRequest, startRecordingProxy } from './recording-proxy.js';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -130,6 +130,8 @@ export interface Cluster {
   childrenOf(namespace: string, app: string): Promise<string[]>;
   /** The children of an app, as `Kind/name@applied-hash`: the configuration each one carries. */
   appliedChildren(namespace: string, app: string): Promise<string[]>;
+  /** On the control plane, every request the operator made and its answer (the recording proxy's). */
+  operatorRequests?(): readonly RecordedRequest[];
   /** Write requests so far: every client's on the fake, the operator's on the control plane. */
   writes(): number;
   resetWrites(): void;
@@ -352,6 +354,7 @@ export async function startControlPlaneCluster(): Promise<Cluster> {
       namespaces.push(name);
       return name;
     },
+    operatorRequests: () => proxy.requests,
     writes: () => writeCount() - writesBefore,
     resetWrites: () => {
       writesBefore = writeCount();

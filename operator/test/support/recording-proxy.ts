@@ -6,6 +6,8 @@ export interface RecordedRequest {
   method: string;
   /** Path and query, as sent. */
   url: string;
+  /** The upstream's answer, once it came. */
+  status?: number;
 }
 
 export interface RecordingProxy {
@@ -24,7 +26,8 @@ export async function startRecordingProxy(target: string, ca?: Buffer): Promise<
   const request = upstream.protocol === 'https:' ? httpsRequest : httpRequest;
   const requests: RecordedRequest[] = [];
   const server: Server = createServer((incoming, outgoing) => {
-    requests.push({ method: incoming.method ?? 'GET', url: incoming.url ?? '/' });
+    const recorded: RecordedRequest = { method: incoming.method ?? 'GET', url: incoming.url ?? '/' };
+    requests.push(recorded);
     const forwarded = request(
       {
         host: upstream.hostname,
@@ -35,6 +38,7 @@ export async function startRecordingProxy(target: string, ca?: Buffer): Promise<
         ...(ca ? { ca } : {}),
       },
       (response) => {
+        recorded.status = response.statusCode;
         outgoing.writeHead(response.statusCode ?? 502, response.headers);
         response.pipe(outgoing);
       },
