@@ -357,14 +357,44 @@ export function registerConformance(target: ConformanceTarget): void {
       for (let i = 0; i < 60; i++) {
         await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: `churn-${i}` } } });
       }
-      const { status, body } = await rawRequest(
-        config,
-        'GET',
-        `/api/v1/namespaces/${ns}/configmaps?watch=1&resourceVersion=1`,
-      );
-      // Not an HTTP 410: the watch is answered 200, and its stream carries one ERROR event and ends.
-      t.is(status, 200);
-      t.like(body as object, { type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
+      // Not an HTTP 410: the watch is answered 200 and its stream carries one ERROR event and ends.
+      // kube-apiserver may instead replay the history from there while etcd has not compacted it
+      // yet; such a stream stays open, so it is read for a while and then let go.
+      const events: { type: string; object: { kind?: string; code?: number; reason?: string } }[] = [];
+      let failed: unknown;
+      await new Promise<void>((resolve) => {
+        let controller: AbortController | undefined;
+        const timer = setTimeout(() => {
+          controller?.abort();
+          resolve();
+        }, 3_000);
+        void new k8s.Watch(config)
+          .watch(
+            `/api/v1/namespaces/${ns}/configmaps`,
+            { resourceVersion: '1' },
+            (type, object) => events.push({ type, object }),
+            (error) => {
+              failed = error;
+              clearTimeout(timer);
+              resolve();
+            },
+          )
+          .then((started) => {
+            controller = started;
+          });
+      });
+      t.falsy(failed instanceof Error && /410|Gone/.test(failed.message) ? failed : undefined, 'no HTTP 410');
+      const [first] = events;
+      if (first?.type === 'ERROR') {
+        t.is(events.length, 1, 'the error ends the stream');
+        t.like(first.object, { kind: 'Status', code: 410, reason: 'Expired' });
+      } else {
+        t.false(target.fake, 'only kube-apiserver replays uncompacted history');
+        t.true(
+          events.length > 0 && events.every(({ type }) => ['ADDED', 'MODIFIED', 'DELETED'].includes(type)),
+        );
+        t.log(`kube-apiserver replayed ${events.length} events: that history was not compacted yet`);
+      }
     },
   );
 
