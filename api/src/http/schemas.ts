@@ -22,14 +22,26 @@ const email = z
     examples: ['ada@example.com'],
   });
 
+/**
+ * U+0000 cannot be stored in PostgreSQL text, so a name holding it was a 500. Refused as bad input;
+ * other control characters stay accepted, as v1 promised (refusing them would tighten the contract).
+ */
+const hasNoNul = (name: string) => !name.includes('\u0000');
+
 const displayName = z
   .string()
   .transform((name) => name.normalize('NFC').trim())
-  .pipe(z.string().min(1, 'is required').max(100, 'must be at most 100 characters'))
+  .pipe(
+    z
+      .string()
+      .min(1, 'is required')
+      .max(100, 'must be at most 100 characters')
+      .refine(hasNoNul, 'must not contain the NUL character (U+0000)'),
+  )
   .meta({
     minLength: 1,
     maxLength: 100,
-    description: 'NFC-normalised and trimmed; 1 to 100 characters after that.',
+    description: 'NFC-normalised and trimmed; 1 to 100 characters after that, none of them U+0000.',
     examples: ['Ada Lovelace'],
   });
 

@@ -89,6 +89,25 @@ test('missing, unknown and mistyped fields name the field at fault', async (t) =
   assertFail(t, await suite.api.request('POST', '/api/v1/auth/login'), 400, 'validation.failed', ['body']);
 });
 
+test('a name holding U+0000 is a 400 on that field, not a 500 from PostgreSQL', async (t) => {
+  // Found by the fuzz suite: PostgreSQL's text cannot hold U+0000, and the write failed with a 500.
+  for (const name of ['\u0000', 'Ada\u0000Lovelace', ' \u0000 ']) {
+    assertFail(
+      t,
+      await register({ email: uniqueEmail(), password: STRONG_PASSWORD, name }),
+      400,
+      'validation.failed',
+      ['name'],
+    );
+  }
+  const { accessToken } = await signUpAndIn(suite.api);
+  const renamed = await suite.api.request('PATCH', '/api/v1/users/me', {
+    json: { name: '\u0000' },
+    headers: { authorization: `Bearer ${accessToken}` },
+  });
+  assertFail(t, renamed, 400, 'validation.failed', ['name']);
+});
+
 test('malformed JSON, wrong content type and oversized bodies are 4xx, never 500', async (t) => {
   const headers = { 'content-type': 'application/json' };
   for (const raw of ['{', '{"email": }', 'nul', '\u0000']) {
