@@ -1,4 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
+import { skeletonAppCrd } from '@skeleton/charts';
 import test from 'ava';
 import {
   type Cluster,
@@ -11,6 +12,7 @@ import {
   startOperator,
   until,
 } from './support/operator-harness.js';
+import { rawRequest } from './support/raw-request.js';
 
 /** The SkeletonApps' own gauges, as Prometheus reads them from /metrics. */
 
@@ -97,6 +99,29 @@ test("each app exports its conditions, key rotation and autoscaler, and a delete
   t.true(seriesOfApp(await scrape(operator), 'identity', 'accounts').length > 0, 'the other app stays');
 });
 
+/** Replaces the SkeletonApp CRD by one whose replicas carry no CEL rule, as an older CRD might. */
+async function withoutReplicasRule(cluster: Cluster): Promise<void> {
+  const crd = skeletonAppCrd() as unknown as {
+    spec: {
+      versions: {
+        schema: {
+          openAPIV3Schema: {
+            properties: Record<string, { properties: Record<string, Record<string, unknown>> }>;
+          };
+        };
+      }[];
+    };
+    metadata: { name: string; resourceVersion?: string };
+  };
+  for (const version of crd.spec.versions)
+    delete version.schema.openAPIV3Schema.properties.spec?.properties.replicas?.['x-kubernetes-validations'];
+  const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`;
+  const { body } = await rawRequest(cluster.kubeConfig, 'GET', path);
+  crd.metadata.resourceVersion = (body as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+  const { status } = await rawRequest(cluster.kubeConfig, 'PUT', path, crd);
+  if (status !== 200) throw new Error(`the CRD was not replaced: ${status}`);
+}
+
 test('a standby exports them from its caches: what an app lacks is absent, an unread spec fails no scrape', async (t) => {
   // No autoscaler controller: an HPA keeps the empty status of one not yet counted.
   const cluster = await startCluster({ controllers: { hpa: false } });
@@ -116,9 +141,10 @@ test('a standby exports them from its caches: what an app lacks is absent, an un
     config: { ...config, leaderElection: { ...config.leaderElection, enabled: true } },
   });
   t.teardown(() => standby.stop());
-  // The fake does not evaluate the CRD's CEL rules, so min > max gets in, as a spec would under a
-  // CRD older or newer than the operator. Both are created first: one watch delivers all three in
-  // order, so once accounts is seen, they are cached too.
+  // Under a CRD older than the operator, one without the replicas rule, min > max gets in. Both odd
+  // apps are created first: one watch delivers all three in order, so once accounts is seen, they
+  // are cached too.
+  await withoutReplicasRule(cluster);
   await cluster.createApp(exampleApp('unread', 'identity', { replicas: { min: 5, max: 2 } }));
   await cluster.createApp(exampleApp('huge', 'identity', { jwt: { rotationInterval: '9999999999999999h' } }));
   await cluster.createApp(exampleApp('accounts', 'identity', { jwt: { rotationInterval: '1h30m' } }));

@@ -5,16 +5,29 @@
  * Pure: no I/O (Ajv compiles in memory; its logger is disabled).
  */
 import { Ajv, type ErrorObject } from 'ajv';
+import { celRuleCauses } from './cel-rules.js';
 import {
   fieldInvalid,
   fieldNotSupported,
   fieldRequired,
+  fieldTooLong,
   fieldTypeInvalid,
   invalid,
   type StatusCause,
   type StatusError,
 } from './status-errors.js';
 import type { KubeObject } from './types.js';
+
+/** Schema failures that keep a CRD's CEL rules from running (field.ErrorType* of hasBlockingErr). */
+const BLOCKING_REASONS = [
+  'FieldValueNotSupported',
+  'FieldValueRequired',
+  'FieldValueTooLong',
+  'FieldValueTooMany',
+  'FieldValueTypeInvalid',
+];
+const CEL_SKIPPED =
+  'some validation rules were not checked because the object was invalid; correct the existing errors to complete validation';
 
 /** The subset of apiextensions.k8s.io/v1 JSONSchemaProps this module reads. */
 export interface JSONSchemaProps {
@@ -182,11 +195,16 @@ function toCause(e: ErrorObject, root: unknown): StatusCause {
     case 'minLength':
       return fieldInvalid(field, data, `${f} in body should be at least ${String(p.limit)} chars long`);
     case 'maxLength':
-      return fieldInvalid(field, data, `${f} in body should be at most ${String(p.limit)} chars long`);
+      return fieldTooLong(field, Number(p.limit));
     case 'pattern':
       return fieldInvalid(field, data, `${f} in body should match '${String(p.pattern)}'`);
     case 'minItems':
-      return fieldInvalid(field, data, `${f} in body should have at least ${String(p.limit)} items`);
+      // kube-apiserver shows the list's length as the bad value, not the list.
+      return fieldInvalid(
+        field,
+        Array.isArray(data) ? data.length : data,
+        `${f} in body should have at least ${String(p.limit)} items`,
+      );
     case 'maxItems':
       return fieldInvalid(field, data, `${f} in body should have at most ${String(p.limit)} items`);
     case 'uniqueItems':
@@ -249,20 +267,29 @@ export function compileCustomResourceSchema(openAPIV3Schema: JSONSchemaProps): C
   ajv.addVocabulary(K8S_KEYWORDS);
   const validate = ajv.compile(toAjvSchema(openAPIV3Schema) as object);
 
+  const hasCelRules = JSON.stringify(openAPIV3Schema).includes('"x-kubernetes-validations"');
   return (input) => {
     // "Defaulting": defaults are applied after pruning, and validation runs on the defaulted object.
     const object = prune(structuredClone(input), openAPIV3Schema, true);
-    if (validate(object)) return { object: object as KubeObject };
+    const valid = validate(object);
     const failed: unknown = object;
     const seen = new Set<string>();
     const causes: StatusCause[] = [];
-    for (const e of validate.errors ?? []) {
+    for (const e of valid ? [] : (validate.errors ?? [])) {
       const cause = toCause(e, failed);
       const key = `${cause.field}\u0000${cause.message}`;
       if (seen.has(key)) continue;
       seen.add(key);
       causes.push(cause);
     }
+    // A CRD with CEL rules skips them when the object fails a blocking schema check, and says so in
+    // one more cause with no field, which a nil field.Path prints as <nil> (apiextensions-apiserver's
+    // hasBlockingErr).
+    if (hasCelRules && causes.some((cause) => BLOCKING_REASONS.includes(cause.reason ?? '')))
+      causes.push(fieldInvalid('<nil>', null, CEL_SKIPPED));
+    // Otherwise the rules run over the defaulted object, with the schema's other failures.
+    else if (hasCelRules) causes.push(...celRuleCauses(openAPIV3Schema, object));
+    if (causes.length === 0) return { object: object as KubeObject };
     const meta = isPlainObject(failed) && isPlainObject(failed.metadata) ? failed.metadata : {};
     const name =
       typeof meta.name === 'string'

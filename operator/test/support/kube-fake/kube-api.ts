@@ -373,7 +373,11 @@ export class KubeApi {
     if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) {
       return this.remove(resource, next);
     }
-    return this.store.put(resource, next, 'MODIFIED');
+    const stored = this.store.put(resource, next, 'MODIFIED');
+    // A changed CRD serves its new schema (and rules) from the next request on.
+    if (isCrd(resource) && !stored.metadata.deletionTimestamp)
+      this.registry.addCustomResource(stored as never);
+    return stored;
   }
 
   /** "Extend the Kubernetes API with CustomResourceDefinitions": prune, default, validate. */

@@ -181,6 +181,11 @@ export function fieldInvalid(field: string, value: unknown, detail: string): Sta
   return { reason: 'FieldValueInvalid', message: detail ? `${body}: ${detail}` : body, field };
 }
 
+/** field.TooLong → reason FieldValueTooLong, message `Too long: may not be more than <n> bytes`. */
+export function fieldTooLong(field: string, limit: number): StatusCause {
+  return { reason: 'FieldValueTooLong', message: `Too long: may not be more than ${limit} bytes`, field };
+}
+
 /** field.TypeInvalid → reason FieldValueTypeInvalid (what kube-apiserver uses for schema type mismatches). */
 export function fieldTypeInvalid(field: string, value: unknown, detail: string): StatusCause {
   return { ...fieldInvalid(field, value, detail), reason: 'FieldValueTypeInvalid' };
