@@ -34,79 +34,97 @@ const optionalText = z
   .optional()
   .transform((text) => (text === '' ? undefined : text));
 
-const environmentSchema = z
-  .object({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-    HOST: optionalText,
-    PORT: port(3000),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
-    LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
-    METRICS_PORT: optionalText.pipe(
-      z.coerce.number<string | undefined>().int().min(1).max(65_535).optional(),
-    ),
-    CORS_ORIGINS: z
-      .string()
-      .default('')
-      .transform((list, ctx) => {
-        const origins = list
-          .split(',')
-          .map((origin) => origin.trim())
-          .filter(Boolean);
-        for (const origin of origins) {
-          if (!isOrigin(origin)) {
-            ctx.addIssue({
-              code: 'custom',
-              message: `"${origin}" is not an origin such as https://app.example.com`,
-            });
-          }
+const environmentFields = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: optionalText,
+  PORT: port(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  METRICS_PORT: optionalText.pipe(z.coerce.number<string | undefined>().int().min(1).max(65_535).optional()),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((list, ctx) => {
+      const origins = list
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean);
+      for (const origin of origins) {
+        if (!isOrigin(origin)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${origin}" is not an origin such as https://app.example.com`,
+          });
         }
-        return origins;
-      }),
-    TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
-    RATE_LIMITS: z.enum(['on', 'off']).default('on'),
-    REDIS_KEY_PREFIX: z.string().trim().min(1).default('skeleton:'),
-    REDIS_URL: optionalText.pipe(
-      z
-        .string()
-        .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
-        .optional(),
-    ),
-    SHUTDOWN_DELAY: durationText(0).optional(),
-    SHUTDOWN_TIMEOUT: duration('20s'),
-    OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(z.url('must be a URL').optional()),
-    OTEL_SERVICE_NAME: z.string().trim().min(1).default('skeleton-api'),
-    DATABASE_URL: optionalText.pipe(
-      z
-        .string()
-        .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
-        .optional(),
-    ),
-    MIGRATE_ON_START: z.enum(['true', 'false']).optional(),
-    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
-    DATABASE_QUERY_TIMEOUT: duration('5s'),
-    PGLITE_DATA_DIR: z.string().trim().min(1).default('.data/pglite'),
-    JWT_KEYS_FILE: optionalText,
-    JWT_KEYS_CHECK_INTERVAL: duration('10s'),
-    JWT_ISSUER: optionalText,
-    JWT_AUDIENCE: z.string().trim().min(1).default('skeleton-api'),
-    ACCESS_TOKEN_TTL: duration('15m'),
-    REFRESH_TOKEN_IDLE_TTL: duration('7d'),
-    REFRESH_TOKEN_ABSOLUTE_TTL: duration('30d'),
-    REFRESH_TOKEN_REUSE_GRACE: duration('10s'),
-    BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(16_384),
-    PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
-  })
-  .superRefine((env, ctx) => {
+      }
+      return origins;
+    }),
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
+  RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+  REDIS_KEY_PREFIX: z.string().trim().min(1).default('skeleton:'),
+  REDIS_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .optional(),
+  ),
+  SHUTDOWN_DELAY: durationText(0).optional(),
+  SHUTDOWN_TIMEOUT: duration('20s'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalText.pipe(z.url('must be a URL').optional()),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).default('skeleton-api'),
+  DATABASE_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
+  MIGRATE_ON_START: z.enum(['true', 'false']).optional(),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  DATABASE_QUERY_TIMEOUT: duration('5s'),
+  PGLITE_DATA_DIR: z.string().trim().min(1).default('.data/pglite'),
+  JWT_KEYS_FILE: optionalText,
+  JWT_KEYS_CHECK_INTERVAL: duration('10s'),
+  JWT_ISSUER: optionalText,
+  JWT_AUDIENCE: z.string().trim().min(1).default('skeleton-api'),
+  ACCESS_TOKEN_TTL: duration('15m'),
+  REFRESH_TOKEN_IDLE_TTL: duration('7d'),
+  REFRESH_TOKEN_ABSOLUTE_TTL: duration('30d'),
+  REFRESH_TOKEN_REUSE_GRACE: duration('10s'),
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(16_384),
+  PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+});
+
+type Environment = z.output<typeof environmentFields>;
+
+/**
+ * Each of these has a development fallback (PGlite, an ephemeral key, a made-up issuer) that would
+ * silently lose data or invalidate every token on restart in production.
+ */
+const requiredInProduction =
+  (names: readonly (keyof Environment)[]) => (env: Partial<Environment>, ctx: z.RefinementCtx) => {
     if (env.NODE_ENV !== 'production') return;
-    // Each of these has a development fallback (PGlite, an ephemeral key, a made-up issuer) that
-    // would silently lose data or invalidate every token on restart in production.
-    const required = ['DATABASE_URL', 'JWT_KEYS_FILE', 'JWT_ISSUER'] as const;
-    for (const name of required) {
+    for (const name of names) {
       if (env[name] === undefined) {
         ctx.addIssue({ code: 'custom', path: [name], message: 'is required when NODE_ENV=production' });
       }
     }
-  });
+  };
+
+const environmentSchema = environmentFields.superRefine(
+  requiredInProduction(['DATABASE_URL', 'JWT_KEYS_FILE', 'JWT_ISSUER']),
+);
+
+/** What the migration CLI reads: the database alone (the migration Job carries no signing keys). */
+const databaseEnvironmentSchema = environmentFields
+  .pick({
+    NODE_ENV: true,
+    DATABASE_URL: true,
+    MIGRATE_ON_START: true,
+    DATABASE_POOL_MAX: true,
+    DATABASE_QUERY_TIMEOUT: true,
+    PGLITE_DATA_DIR: true,
+  })
+  .superRefine(requiredInProduction(['DATABASE_URL']));
 
 /** A developer wants to see everything, a test run only trouble, production the traffic. */
 const DEFAULT_LOG_LEVEL = { development: 'debug', test: 'warn', production: 'info' } as const;
@@ -157,13 +175,34 @@ export class ConfigError extends Error {
   }
 }
 
+function parsed<T>(schema: z.ZodType<T>, source: NodeJS.ProcessEnv): T {
+  const result = schema.safeParse(source);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  return result.data;
+}
+
+function databaseConfig(env: z.output<typeof databaseEnvironmentSchema>): Config['database'] {
+  return {
+    url: env.DATABASE_URL,
+    poolMax: env.DATABASE_POOL_MAX,
+    pgliteDataDir: env.PGLITE_DATA_DIR,
+    // In production the migration Job owns schema changes; elsewhere start-up brings the schema up.
+    migrateOnStart:
+      env.MIGRATE_ON_START === undefined ? env.NODE_ENV !== 'production' : env.MIGRATE_ON_START === 'true',
+    queryTimeoutSeconds: env.DATABASE_QUERY_TIMEOUT,
+  };
+}
+
+/** The database settings alone, for the migration CLI; every problem is reported together. */
+export function loadDatabaseConfig(source: NodeJS.ProcessEnv = process.env): Config['database'] {
+  return databaseConfig(parsed(databaseEnvironmentSchema, source));
+}
+
 /** Reads the whole configuration from the environment once; every problem is reported together. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = environmentSchema.safeParse(source);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-  }
-  const env = parsed.data;
+  const env = parsed(environmentSchema, source);
   const production = env.NODE_ENV === 'production';
   return {
     env: env.NODE_ENV,
@@ -180,14 +219,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     shutdownDelaySeconds: env.SHUTDOWN_DELAY ?? (production ? 5 : 0),
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT,
     telemetry: { otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: env.OTEL_SERVICE_NAME },
-    database: {
-      url: env.DATABASE_URL,
-      poolMax: env.DATABASE_POOL_MAX,
-      pgliteDataDir: env.PGLITE_DATA_DIR,
-      // In production the migration Job owns schema changes; elsewhere start-up brings the schema up.
-      migrateOnStart: env.MIGRATE_ON_START === undefined ? !production : env.MIGRATE_ON_START === 'true',
-      queryTimeoutSeconds: env.DATABASE_QUERY_TIMEOUT,
-    },
+    database: databaseConfig(env),
     jwt: {
       keysFile: env.JWT_KEYS_FILE,
       keysCheckIntervalSeconds: env.JWT_KEYS_CHECK_INTERVAL,

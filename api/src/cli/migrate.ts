@@ -1,4 +1,4 @@
-import { loadConfig } from '../config.js';
+import { loadDatabaseConfig } from '../config.js';
 import { connectDatabase } from '../db/connect.js';
 import { migrationConfig, migrationSource } from '../db/migration-source.js';
 
@@ -14,8 +14,7 @@ async function run(command: string | undefined): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  const config = loadConfig();
-  const { knex, location } = connectDatabase(config.database);
+  const { knex, location } = connectDatabase(loadDatabaseConfig());
   try {
     if (command === 'up') {
       const [batch, applied] = (await knex.migrate.latest(migrationConfig)) as [number, string[]];

@@ -17,6 +17,23 @@ test.after.always(async () => {
 const migrate = (command: string) =>
   runScript('src/cli/migrate.ts', [command], { DATABASE_URL: database.url });
 
+test.serial('migrate in production needs only DATABASE_URL, as the migration Job sets it', async (t) => {
+  // Found by running the Job's container as the kubelet would: it has no signing keys and no issuer.
+  const up = await runScript('src/cli/migrate.ts', ['status'], {
+    NODE_ENV: 'production',
+    DATABASE_URL: database.url,
+  });
+  t.not(up.code, 2);
+  t.notRegex(up.stderr, /JWT_KEYS_FILE|JWT_ISSUER/);
+  t.regex(up.stdout, /20261125000000_create_users/);
+  const refused = await runScript('src/cli/migrate.ts', ['status'], {
+    NODE_ENV: 'production',
+    DATABASE_URL: '',
+  });
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /DATABASE_URL: is required when NODE_ENV=production/);
+});
+
 test.serial('migrate: status, up, status, down, up', async (t) => {
   const before = await migrate('status');
   t.is(before.code, 1, 'pending migrations make status fail, so a Job or script can tell');

@@ -17,6 +17,8 @@ export interface TcpProxy {
  */
 export async function startTcpProxy(
   target: { host: string; port: number } = { host: '127.0.0.1', port: 5432 },
+  /** The address to listen on: loopback, or a host address a pod's network can reach. */
+  listenHost = '127.0.0.1',
 ) {
   const open = new Set<Socket>();
   let isCut = false;
@@ -41,14 +43,14 @@ export async function startTcpProxy(
     client.pipe(upstream);
     upstream.pipe(client);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, listenHost, resolve));
   const { port } = server.address() as AddressInfo;
 
   const proxy: TcpProxy = {
     port,
     route(url) {
       const routed = new URL(url);
-      routed.hostname = '127.0.0.1';
+      routed.hostname = listenHost;
       routed.port = String(port);
       return routed.toString();
     },
