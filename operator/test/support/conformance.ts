@@ -1007,6 +1007,53 @@ export function registerConformance(target: ConformanceTarget): void {
   );
 
   check(
+    '"Jobs", "Job termination and cleanup": a finished Job\'s status must carry what the Job controller writes',
+    async (t) => {
+      // Suspended, so the Job controller starts no pod; the writes below are the test's alone.
+      const batch = config.makeApiClient(k8s.BatchV1Api);
+      await batch.createNamespacedJob({
+        namespace: ns,
+        body: {
+          metadata: { name: 'finished' },
+          spec: {
+            suspend: true,
+            template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'migrate:1' }] } },
+          },
+        },
+      });
+      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      const condition = (type: string) => ({
+        type,
+        status: 'True',
+        lastTransitionTime: now,
+        lastProbeTime: now,
+      });
+      const causesOf = async (status: object) => {
+        const { status: code, body } = await rawRequest(
+          config,
+          'PATCH',
+          `/apis/batch/v1/namespaces/${ns}/jobs/finished/status`,
+          { status },
+          'application/merge-patch+json',
+        );
+        t.is(code, 422);
+        return ((body as k8s.V1Status).details?.causes ?? []).map(
+          ({ field, message }) => `${field}: ${message}`,
+        );
+      };
+      t.deepEqual(await causesOf({ active: 1, conditions: [condition('Complete')] }), [
+        'status.completionTime: Required value: completionTime is required for Complete jobs',
+        'status.conditions: Invalid value: cannot set Complete=True condition without the SuccessCriteriaMet=true condition',
+        'status.active: Invalid value: 1: active>0 is invalid for finished job',
+        'status.startTime: Required value: startTime is required for finished job',
+      ]);
+      t.deepEqual(await causesOf({ startTime: now, conditions: [condition('Failed')] }), [
+        'status.conditions: Invalid value: cannot set Failed=True condition without the FailureTarget=true condition',
+      ]);
+    },
+  );
+
+  check(
     '"Retrieving large results sets in chunks": a continue token the server never issued is 400',
     async (t) => {
       const { status, body } = await rawRequest(

@@ -11,13 +11,14 @@ export async function rawRequest(
   method: string,
   path: string,
   body?: unknown,
+  contentType = 'application/json',
 ): Promise<{ status: number; body: unknown }> {
   const server = config.getCurrentCluster()?.server;
   if (!server) throw new Error('the KubeConfig names no cluster');
   const url = new URL(path, server);
   const options: RequestOptions & { headers: Record<string, string> } = {
     method,
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    headers: { 'content-type': contentType, accept: 'application/json' },
   };
   await config.applyToHTTPSOptions(options);
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;

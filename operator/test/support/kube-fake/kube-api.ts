@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { type CustomResourceProcessor, compileCustomResourceSchema } from './custom-resource-schema.js';
 import { deepEqual } from './field-sets.js';
 import { nextGeneration } from './generation.js';
+import { jobStatusCauses } from './job-status.js';
 import type { ObjectStore } from './object-store.js';
 import {
   type JsonPatchOperation,
@@ -328,7 +329,14 @@ export class KubeApi {
     body: KubeObject,
     subresource: Subresource,
   ): KubeObject {
-    if (subresource === 'status') return { ...current, status: body.status };
+    if (subresource === 'status') {
+      if (resource.group === 'batch' && resource.kind === 'Job') {
+        const causes = jobStatusCauses(body.status as Parameters<typeof jobStatusCauses>[0]);
+        if (causes.length > 0)
+          throw invalid(resource.kind, current.metadata.name as string, causes, resource.group);
+      }
+      return { ...current, status: body.status };
+    }
     const { uid, creationTimestamp, generation, resourceVersion, deletionTimestamp, name, namespace } =
       current.metadata;
     const metadata = {
