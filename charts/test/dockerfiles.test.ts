@@ -164,11 +164,19 @@ function stages(all: Instruction[]): Array<{ from: string; instructions: Instruc
   });
 }
 
-test('the root .dockerignore keeps dependencies, build output, tests and git out of the context', (t) => {
+test('the root .dockerignore keeps dependencies, build output, tests, the test control plane and git out of the context', (t) => {
   const path = join(root, '.dockerignore');
   t.true(existsSync(path));
   const lines = readFileSync(path, 'utf8').split('\n');
-  for (const entry of ['**/node_modules', '**/dist', '**/coverage', '.git', '**/test', '.env']) {
+  for (const entry of [
+    '**/node_modules',
+    '**/dist',
+    '**/coverage',
+    '.git',
+    '**/test',
+    '.env',
+    'operator/.control-plane',
+  ]) {
     t.true(lines.includes(entry), entry);
   }
 });
