@@ -1,10 +1,20 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import test from 'ava';
 import { KUBE_PROGRAMS, KWOK_PROGRAM } from './support/control-plane/build.js';
 import { CONTROLLERS, components, type Layout, type Ports } from './support/control-plane/components.js';
-import { componentStatus, DEFAULT_STATE_DIR, up } from './support/control-plane/control-plane.js';
+import {
+  componentStatus,
+  DEFAULT_STATE_DIR,
+  down,
+  isOurs,
+  readState,
+  up,
+} from './support/control-plane/control-plane.js';
 import { tokenFileLines } from './support/control-plane/pki.js';
 import { controlPlaneKubeConfig } from './support/control-plane-cluster.js';
 
@@ -147,4 +157,37 @@ test("the token file names each component's user and groups", (t) => {
       '',
     ].join('\n'),
   );
+});
+
+test('a second control plane beside the first: up starts it, down stops exactly it and leaves the first', async (t) => {
+  t.timeout(180_000);
+  const { state: first } = await up(stateDir);
+  const other = await mkdtemp(join(tmpdir(), 'control-plane-'));
+  t.teardown(async () => {
+    await down(other);
+    await rm(other, { recursive: true, force: true });
+  });
+  // The same binaries: a second state folder builds nothing when its cache holds them.
+  await symlink(join(stateDir, 'bin'), join(other, 'bin'));
+  const report = await up(other);
+  t.false(report.reused);
+  t.deepEqual(report.built, []);
+  t.not(report.state.server, first.server, 'its own ports');
+  t.true(componentStatus(report.state).every(({ running }) => running));
+
+  t.deepEqual(await down(other), [
+    'kwok',
+    'kube-scheduler',
+    'kube-controller-manager',
+    'kube-apiserver',
+    'etcd',
+  ]);
+  for (const { name, pid, command } of report.state.processes)
+    t.false(isOurs(pid, command), `${name} stopped`);
+  t.is(await readState(other), undefined, 'no state left to mistake for a running control plane');
+  t.true(
+    componentStatus(first).every(({ running }) => running),
+    'the first control plane still runs',
+  );
+  t.deepEqual(await down(other), [], 'a second down finds nothing to stop');
 });
