@@ -137,6 +137,10 @@ for (const backend of BACKENDS) {
         await kubectl('get', 'events', '-n', 'identity', '--field-selector', 'reason=Ready', '-o', 'name'),
         /^event\/accounts\.[0-9a-f]+$/m,
       );
+      // kube-apiserver's own printer for Events, which the fake follows.
+      const events = await kubectl('get', 'events', '-n', 'identity');
+      t.regex(events, /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$/m);
+      t.regex(events, /^\S+\s+Normal\s+Ready\s+skeletonapp\/accounts\s+2 replicas ready\.$/m);
 
       const children = await kubectl('get', 'deployments,services,hpa', '-n', 'identity');
       t.regex(children, /^deployment\.apps\/accounts\s/m);

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type SimulatedControllerOptions, startSimulatedControllers } from './controllers.js';
+import { EVENT_COLUMNS, eventRow } from './event-table.js';
 import { Faults, type Verb } from './faults.js';
 import { KubeApi, type PropagationPolicy, type Subresource, type WriteOptions } from './kube-api.js';
 import { ObjectStore } from './object-store.js';
@@ -190,34 +191,41 @@ function tableOf(
   objects: KubeObject[],
   resourceVersion: string | undefined,
   includeObject: string | null,
-  printerColumns: PrinterColumn[] | undefined,
+  resource: ResourceType,
 ) {
   const [nameColumn, ageColumn] = TABLE_COLUMNS;
+  const printerColumns = resource.printerColumns;
   const columns = printerColumns?.length ? printerColumns : undefined;
+  // Core Events have a printer of their own; events.k8s.io/v1 uses the default.
+  const events = resource.group === '' && resource.kind === 'Event';
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: resourceVersion === undefined ? {} : { resourceVersion },
-    columnDefinitions: columns
-      ? [
-          nameColumn,
-          ...columns.map((column) => ({
-            name: column.name,
-            type: column.type === 'date' ? 'string' : column.type,
-            format: '',
-            description: column.description ?? '',
-            priority: column.priority ?? 0,
-          })),
-        ]
-      : [nameColumn, ageColumn],
+    columnDefinitions: events
+      ? EVENT_COLUMNS
+      : columns
+        ? [
+            nameColumn,
+            ...columns.map((column) => ({
+              name: column.name,
+              type: column.type === 'date' ? 'string' : column.type,
+              format: '',
+              description: column.description ?? '',
+              priority: column.priority ?? 0,
+            })),
+          ]
+        : [nameColumn, ageColumn],
     rows: objects.map((object) => {
       const row: { cells: unknown[]; object?: unknown } = {
-        cells: [
-          object.metadata.name,
-          ...(columns
-            ? columns.map((column) => printerCell(object, column))
-            : [age(object.metadata.creationTimestamp)]),
-        ],
+        cells: events
+          ? eventRow(object, age)
+          : [
+              object.metadata.name,
+              ...(columns
+                ? columns.map((column) => printerCell(object, column))
+                : [age(object.metadata.creationTimestamp)]),
+            ],
       };
       if (includeObject === 'Object') row.object = object;
       else if (includeObject !== 'None')
@@ -327,12 +335,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       if (method === 'GET') {
         const list = listOf(resource, namespace, query);
         if (!table) return send(response, 200, list);
-        const converted = tableOf(
-          list.items,
-          list.metadata.resourceVersion,
-          includeObject,
-          resource.printerColumns,
-        );
+        const converted = tableOf(list.items, list.metadata.resourceVersion, includeObject, resource);
         return send(response, 200, { ...converted, metadata: list.metadata });
       }
       if (method === 'POST') {
@@ -349,7 +352,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
         return send(
           response,
           200,
-          tableOf([object], object.metadata.resourceVersion, includeObject, resource.printerColumns),
+          tableOf([object], object.metadata.resourceVersion, includeObject, resource),
         );
       }
       case 'PUT': {
@@ -435,7 +438,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
               [object as KubeObject],
               (object as KubeObject).metadata.resourceVersion,
               tableObjects,
-              resource.printerColumns,
+              resource,
             )
           : object;
       const line = `${JSON.stringify({ type, object: converted })}\n`;
