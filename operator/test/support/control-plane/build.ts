@@ -69,7 +69,7 @@ function moduleFiles(dir: string): string[] {
 }
 
 /** A name for one build of a module: its versions and a hash of its files and flags. */
-export function buildKey(plan: { module: string; ldflags: string }, label: string): string {
+function buildKey(plan: { module: string; ldflags: string }, label: string): string {
   const hash = createHash('sha256');
   for (const file of moduleFiles(plan.module)) {
     hash.update(relative(plan.module, file));

@@ -54,20 +54,18 @@ export function isOurs(pid: number, command: string): boolean {
   }
 }
 
-/** A GET against kube-apiserver as the admin, trusting only the control plane's own CA. */
-export async function adminGet(
-  kubeconfigPath: string,
-  path: string,
-): Promise<{ status: number; body: string }> {
+/** Requests to kube-apiserver as the admin, trusting only the control plane's own CA. */
+export async function adminClient(kubeconfigPath: string) {
   const kubeconfig = JSON.parse(await readFile(kubeconfigPath, 'utf8'));
   const cluster = kubeconfig.clusters[0].cluster;
-  const token = kubeconfig.users[0].user.token;
-  return send(
-    'GET',
-    new URL(path, cluster.server),
-    token,
-    Buffer.from(cluster['certificate-authority-data'], 'base64'),
-  );
+  const token: string = kubeconfig.users[0].user.token;
+  const ca = Buffer.from(cluster['certificate-authority-data'], 'base64');
+  const at = (path: string) => new URL(path, cluster.server);
+  return {
+    get: (path: string) => send('GET', at(path), token, ca),
+    send: (method: string, path: string, body: unknown, contentType?: string) =>
+      send(method, at(path), token, ca, body, contentType),
+  };
 }
 
 function send(
@@ -140,6 +138,38 @@ async function startComponent(component: Component, logDir: string, state: Runni
   await writeFile(stateFile(stateDir), `${JSON.stringify(state, null, 2)}\n`);
   const pid = child.pid;
   return () => (isOurs(pid, component.command) ? undefined : `${component.name} exited:\n${tail(log)}`);
+}
+
+/**
+ * Registers kwok's node, as a kubelet registers its own, and waits for kwok to report it Ready. Node
+ * admission taints a new node not-ready; node-lifecycle-controller, left out (the node is kwok's, with
+ * no heartbeat to judge), would lift the taint once the node is Ready, so this does.
+ */
+async function readyKwokNode(admin: Awaited<ReturnType<typeof adminClient>>, died: () => string | undefined) {
+  const node = '/api/v1/nodes/kwok-node-0';
+  const created = await admin.send('POST', '/api/v1/nodes', kwokNode('kwok-node-0'));
+  if (created.status !== 201)
+    throw new Error(`the kwok node was not created: ${created.status} ${created.body}`);
+  await waitFor(
+    'the kwok node Ready',
+    60_000,
+    async () => {
+      const conditions = (JSON.parse((await admin.get(node)).body).status?.conditions ?? []) as {
+        type: string;
+        status: string;
+      }[];
+      return conditions.some((condition) => condition.type === 'Ready' && condition.status === 'True');
+    },
+    died,
+  );
+  const untainted = await admin.send(
+    'PATCH',
+    node,
+    [{ op: 'replace', path: '/spec/taints', value: [] }],
+    'application/json-patch+json',
+  );
+  if (untainted.status !== 200)
+    throw new Error(`the kwok node kept its taint: ${untainted.status} ${untainted.body}`);
 }
 
 export interface UpReport {
@@ -218,7 +248,7 @@ export async function up(stateDir = DEFAULT_STATE_DIR, log: Log = () => {}): Pro
   };
   const started = Date.now();
   const [etcd, apiServer, ...controllers] = components(binaries, ports, pki, layout);
-  const admin = (path: string) => adminGet(layout.kubeconfigs.admin, path);
+  const admin = await adminClient(layout.kubeconfigs.admin);
   try {
     const etcdDied = await startComponent(etcd as Component, logDir, state, stateDir);
     await waitFor(
@@ -234,7 +264,7 @@ export async function up(stateDir = DEFAULT_STATE_DIR, log: Log = () => {}): Pro
     await waitFor(
       'kube-apiserver /readyz',
       120_000,
-      async () => (await admin('/readyz')).body === 'ok',
+      async () => (await admin.get('/readyz')).body === 'ok',
       apiDied,
     );
     log(`kube-apiserver ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -242,44 +272,12 @@ export async function up(stateDir = DEFAULT_STATE_DIR, log: Log = () => {}): Pro
     for (const component of controllers)
       deaths.push(await startComponent(component, logDir, state, stateDir));
     const anyDied = () => deaths.map((died) => died()).find(Boolean);
-    const node = kwokNode('kwok-node-0');
-    const kubeconfig = JSON.parse(await readFile(layout.kubeconfigs.admin, 'utf8'));
-    const created = await send(
-      'POST',
-      new URL('/api/v1/nodes', server),
-      kubeconfig.users[0].user.token,
-      Buffer.from(caPem),
-      node,
-    );
-    if (created.status !== 201)
-      throw new Error(`the kwok node was not created: ${created.status} ${created.body}`);
-    await waitFor(
-      'the kwok node Ready',
-      60_000,
-      async () => {
-        const { body } = await admin('/api/v1/nodes/kwok-node-0');
-        const conditions = (JSON.parse(body).status?.conditions ?? []) as { type: string; status: string }[];
-        return conditions.some((condition) => condition.type === 'Ready' && condition.status === 'True');
-      },
-      anyDied,
-    );
-    // Node admission taints a new node not-ready; node-lifecycle-controller, left out (the node is
-    // kwok's, with no heartbeat to judge), would lift the taint once the node reports Ready.
-    const untainted = await send(
-      'PATCH',
-      new URL('/api/v1/nodes/kwok-node-0', server),
-      kubeconfig.users[0].user.token,
-      Buffer.from(caPem),
-      [{ op: 'replace', path: '/spec/taints', value: [] }],
-      'application/json-patch+json',
-    );
-    if (untainted.status !== 200)
-      throw new Error(`the kwok node kept its taint: ${untainted.status} ${untainted.body}`);
+    await readyKwokNode(admin, anyDied);
     await waitFor(
       'the default ServiceAccount (kube-controller-manager)',
       60_000,
       async () => {
-        return (await admin('/api/v1/namespaces/default/serviceaccounts/default')).status === 200;
+        return (await admin.get('/api/v1/namespaces/default/serviceaccounts/default')).status === 200;
       },
       anyDied,
     );
@@ -295,7 +293,7 @@ export async function isHealthy(state: RunningState): Promise<boolean> {
   if (!state.processes.every(({ pid, command }) => isOurs(pid, command))) return false;
   if (!existsSync(state.adminKubeconfig)) return false;
   try {
-    return (await adminGet(state.adminKubeconfig, '/readyz')).body === 'ok';
+    return (await (await adminClient(state.adminKubeconfig)).get('/readyz')).body === 'ok';
   } catch {
     return false;
   }

@@ -5,15 +5,11 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /** Runs the go command in a module folder; a missing Go says what is needed instead of ENOENT. */
-export async function goCommand(
-  args: string[],
-  cwd: string,
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ stdout: string; stderr: string }> {
+export async function goCommand(args: string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
   try {
     return await run('go', args, {
       cwd,
-      env: { ...process.env, GOFLAGS: '-mod=readonly', ...env },
+      env: { ...process.env, GOFLAGS: '-mod=readonly' },
       maxBuffer: 64 * 1024 * 1024,
     });
   } catch (error) {

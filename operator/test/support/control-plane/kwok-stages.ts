@@ -7,7 +7,7 @@ import { parseAllDocuments, stringify } from 'yaml';
  * turns Running and Ready; a pod of a Job then Succeeds; a deleted pod is removed (there is no kubelet
  * to confirm it). They are read from the pinned kwok module, so they follow its version.
  */
-export const KWOK_STAGE_FILES = [
+const KWOK_STAGE_FILES = [
   'kustomize/stage/node/fast/node-initialize.yaml',
   'kustomize/stage/pod/fast/pod-ready.yaml',
   'kustomize/stage/pod/fast/pod-complete.yaml',
