@@ -162,6 +162,7 @@ export class SkeletonAppOperator {
       rotationTiming: config.rotation,
       clock: options.clock ?? (() => new Date()),
       log: (level, msg, fields) => options.logger[level](fields, msg),
+      applied: (kind, outcome) => this.metrics.childApplied(kind, outcome),
     });
 
     if (config.leaderElection.enabled) {

@@ -8,8 +8,10 @@ import {
 import test from 'ava';
 import {
   APPLIED_HASH_ANNOTATION,
+  applyOutcome,
   type DesiredContext,
   desiredObjects,
+  holdsDesired,
   isUpToDate,
   keySetSecretName,
   parseSpec,
@@ -140,17 +142,64 @@ test('the Deployment mounts the key set from the Secret keySetSecretName names',
   t.deepEqual(secrets, ['accounts-jwt-keys']);
 });
 
-test('isUpToDate: the live object carries the hash the desired one would apply', (t) => {
+test('isUpToDate: the live object carries the hash, at the resourceVersion our last apply returned', (t) => {
   const desired = objectOfKind(desiredObjects(APP, specOf(), CONTEXT), 'Service');
-  const annotated = (hash: string) => ({ metadata: { annotations: { [APPLIED_HASH_ANNOTATION]: hash } } });
-  t.true(isUpToDate(desired, annotated(hashOf(desired) ?? '')));
-  t.false(isUpToDate(desired, annotated('0000000000000000')), 'applied from another configuration');
-  t.false(isUpToDate(desired, { metadata: { annotations: {} } }), 'never applied by the operator');
-  t.false(isUpToDate(desired, {}), 'no metadata at all');
-  t.false(isUpToDate(desired, undefined), 'not there yet');
+  const live = (hash: string, resourceVersion = '7') => ({
+    metadata: { resourceVersion, annotations: { [APPLIED_HASH_ANNOTATION]: hash } },
+  });
+  const hash = hashOf(desired) ?? '';
+  t.true(isUpToDate(desired, live(hash), '7'));
+  t.false(isUpToDate(desired, live(hash, '8'), '7'), 'changed by someone else since our apply');
+  t.false(isUpToDate(desired, live(hash), undefined), 'not applied by this operator yet (a new leader)');
+  t.false(isUpToDate(desired, live('0000000000000000'), '7'), 'applied from another configuration');
+  t.false(isUpToDate(desired, { metadata: { annotations: {} } }, '7'), 'never applied by the operator');
+  t.false(isUpToDate(desired, {}, '7'), 'no metadata at all');
+  t.false(isUpToDate(desired, undefined, '7'), 'not there yet');
+});
+
+test('applyOutcome: created, updated, drift corrected, or unchanged', (t) => {
+  const desired = objectOfKind(desiredObjects(APP, specOf(), CONTEXT), 'Service');
+  const exact = structuredClone(desired) as KubernetesObject & { metadata: { resourceVersion?: string } };
+  exact.metadata.resourceVersion = '7';
+  const drifted = structuredClone(exact) as typeof exact & { spec: { selector: Record<string, string> } };
+  drifted.spec.selector = { other: 'pods' };
+  const reconfigured = structuredClone(drifted);
+  reconfigured.metadata.annotations = { [APPLIED_HASH_ANNOTATION]: '0000000000000000' };
+  t.is(applyOutcome(desired, undefined, '1'), 'created');
+  t.is(applyOutcome(desired, exact, '7'), 'unchanged', 'the server stored nothing new');
+  t.is(
+    applyOutcome(desired, exact, '9'),
+    'unchanged',
+    'a newer version from someone else, with our fields intact',
+  );
+  t.is(applyOutcome(desired, drifted, '9'), 'drift_corrected', 'same configuration, a field of ours changed');
+  t.is(applyOutcome(desired, reconfigured, '9'), 'updated', 'a new configuration');
+});
+
+test('holdsDesired: every field we set has our value; what others added beside them does not matter', (t) => {
+  const desired = { spec: { ports: [{ port: 80 }], selector: { app: 'a' } } };
+  t.true(
+    holdsDesired(desired, {
+      spec: { ports: [{ port: 80, protocol: 'TCP' }], selector: { app: 'a' }, type: 'ClusterIP' },
+    }),
+  );
+  t.false(
+    holdsDesired(desired, { spec: { ports: [{ port: 81 }], selector: { app: 'a' } } }),
+    'a value changed',
+  );
+  t.false(
+    holdsDesired(desired, { spec: { ports: [{ port: 80 }, { port: 9 }], selector: { app: 'a' } } }),
+    'an item added',
+  );
+  t.false(holdsDesired(desired, { spec: { ports: [{ port: 80 }] } }), 'a field removed');
+  t.false(
+    holdsDesired(desired, { spec: { ports: { port: 80 }, selector: { app: 'a' } } }),
+    'a list turned map',
+  );
+  t.false(holdsDesired({ a: {} }, { a: null }));
 });
 
 test('isUpToDate: an object without a hash is never up to date, even against an unannotated live one', (t) => {
   const desired: KubernetesObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'accounts' } };
-  t.false(isUpToDate(desired, { metadata: {} }));
+  t.false(isUpToDate(desired, { metadata: {} }, undefined));
 });

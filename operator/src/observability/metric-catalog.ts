@@ -61,6 +61,12 @@ export const OPERATOR_METRICS = {
     type: 'counter',
     labels: ['name'],
   },
+  childApplies: {
+    name: 'skeleton_operator_child_applies_total',
+    help: 'Server-side applies of SkeletonApp children by kind and what each did: created, updated (a new desired configuration), drift_corrected (the configuration was right but someone else had changed the object) or unchanged.',
+    type: 'counter',
+    labels: ['kind', 'result'],
+  },
   leaderElectionMasterStatus: {
     name: 'leader_election_master_status',
     help: 'Gauge of whether this instance is the leader (1) or not (0) of the named lease.',

@@ -47,6 +47,7 @@ export function createOperatorMetrics(controller: string, apps: SkeletonAppSourc
     labelNames: m.leaderElectionMasterStatus.labels,
     registers,
   });
+  const childApplies = new Counter({ ...m.childApplies, labelNames: m.childApplies.labels, registers });
   // Zero-initialised so rate() and absent() behave from the first scrape.
   for (const result of ['success', 'error', 'requeue_after']) reconcileTotal.inc({ controller, result }, 0);
   reconcileErrors.inc({ controller }, 0);
@@ -74,6 +75,9 @@ export function createOperatorMetrics(controller: string, apps: SkeletonAppSourc
   return {
     registry,
     queueObserver,
+    childApplied(kind: string, result: string) {
+      childApplies.inc({ kind, result });
+    },
     setLeader(name: string, isLeader: boolean) {
       leader.set({ name }, isLeader ? 1 : 0);
     },

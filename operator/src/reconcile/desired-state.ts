@@ -87,15 +87,63 @@ export function desiredObjects(
   }));
 }
 
-/** Whether the live object already carries the configuration `desired` would apply. */
+type LiveChild = { metadata?: { annotations?: Record<string, string>; resourceVersion?: string } };
+
+/**
+ * Whether the live object is what our last apply left: it carries the fingerprint of what would be
+ * applied now, and its resourceVersion is the one that apply returned. Any other version means
+ * someone else changed it since (kubectl, a controller's status write), so it is applied again: an
+ * apply that changes nothing costs one request and stores nothing, and a drifted field is put back.
+ */
 export function isUpToDate(
   desired: KubernetesObject,
-  live: { metadata?: { annotations?: Record<string, string> } } | undefined,
+  live: LiveChild | undefined,
+  appliedResourceVersion: string | undefined,
 ): boolean {
   const wanted = desired.metadata.annotations?.[APPLIED_HASH_ANNOTATION];
   return (
     live !== undefined &&
     wanted !== undefined &&
-    live.metadata?.annotations?.[APPLIED_HASH_ANNOTATION] === wanted
+    live.metadata?.annotations?.[APPLIED_HASH_ANNOTATION] === wanted &&
+    live.metadata?.resourceVersion === appliedResourceVersion
   );
+}
+
+/**
+ * Whether every field `desired` sets has that value in `live`: lists item by item, maps key by key,
+ * whatever else others (defaulting, controllers, kubectl) added beside them.
+ */
+export function holdsDesired(desired: unknown, live: unknown): boolean {
+  if (Array.isArray(desired))
+    return (
+      Array.isArray(live) &&
+      live.length === desired.length &&
+      desired.every((item, i) => holdsDesired(item, live[i]))
+    );
+  if (desired !== null && typeof desired === 'object') {
+    if (live === null || typeof live !== 'object' || Array.isArray(live)) return false;
+    const record = live as Record<string, unknown>;
+    return Object.entries(desired).every(([key, value]) => holdsDesired(value, record[key]));
+  }
+  return desired === live;
+}
+
+/** What an apply did, for the metric and the Applied event. */
+export type ApplyOutcome = 'created' | 'updated' | 'drift_corrected' | 'unchanged';
+
+/**
+ * The apply's effect, judged against the cached live object: a newer resourceVersion alone can be
+ * someone else's change the cache had not seen yet (the autoscaler scaling, a status write), so a
+ * change counts as ours only when the cached object lacked some field we set.
+ */
+export function applyOutcome(
+  desired: KubernetesObject,
+  live: LiveChild | undefined,
+  storedResourceVersion: string | undefined,
+): ApplyOutcome {
+  if (live === undefined) return 'created';
+  if (storedResourceVersion === live.metadata?.resourceVersion || holdsDesired(desired, live))
+    return 'unchanged';
+  const wanted = desired.metadata.annotations?.[APPLIED_HASH_ANNOTATION];
+  return live.metadata?.annotations?.[APPLIED_HASH_ANNOTATION] === wanted ? 'drift_corrected' : 'updated';
 }

@@ -18,6 +18,8 @@ import {
   statusChanged,
 } from '../status/skeleton-app-status.js';
 import {
+  type ApplyOutcome,
+  applyOutcome,
   desiredObjects,
   isUpToDate,
   keySetSecretName,
@@ -38,6 +40,7 @@ export interface Live {
     namespace?: string;
     uid?: string;
     generation?: number;
+    resourceVersion?: string;
     annotations?: Record<string, string>;
     /** A string from a watch, a Date from client-node's typed list. */
     creationTimestamp?: string | Date;
@@ -92,6 +95,8 @@ export interface ReconcilerDeps {
   rotationTiming: RotationTiming;
   clock(): Date;
   log(level: 'info' | 'warn' | 'debug', msg: string, fields: Record<string, unknown>): void;
+  /** Told of every child apply and what it did (the child-applies metric). */
+  applied?(kind: string, outcome: ApplyOutcome): void;
 }
 
 const DEPLOYMENT = { apiVersion: 'apps/v1', kind: 'Deployment' };
@@ -138,13 +143,28 @@ export function createReconciler(deps: ReconcilerDeps) {
     events.forget({ namespace, name });
   }
 
-  /** Applies what is missing or differs; returns the kinds written. */
+  /** The resourceVersion each child had when our last apply returned it (see isUpToDate). */
+  const appliedVersions = new Map<string, string>();
+
+  /** Applies what is missing, differs or was changed by someone else; returns the children it changed. */
   async function applyChildren(desired: KubernetesObject[], namespace: string): Promise<string[]> {
     const written: string[] = [];
     for (const object of desired) {
-      if (isUpToDate(object, view.child(object, namespace, object.metadata.name))) continue;
-      await writer.apply(object);
-      written.push(`${object.kind}/${object.metadata.name}`);
+      const key = `${object.apiVersion}/${object.kind}/${namespace}/${object.metadata.name}`;
+      const live = view.child(object, namespace, object.metadata.name);
+      if (isUpToDate(object, live, appliedVersions.get(key))) continue;
+      const stored = (await writer.apply(object)) as Live | undefined;
+      const version = stored?.metadata?.resourceVersion;
+      if (version) appliedVersions.set(key, version);
+      const outcome = applyOutcome(object, live, version);
+      deps.applied?.(object.kind, outcome);
+      if (outcome === 'drift_corrected')
+        log('info', 'a child changed by someone else was put back', {
+          namespace,
+          kind: object.kind,
+          name: object.metadata.name,
+        });
+      if (outcome !== 'unchanged') written.push(`${object.kind}/${object.metadata.name}`);
     }
     return written;
   }
