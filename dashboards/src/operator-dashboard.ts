@@ -70,7 +70,7 @@ const reconciliation: Row = {
       description:
         'Reconciliations per second by controller and result: success, error, requeue (retry) and requeue_after (scheduled follow-up), stacked.',
       unit: 'ops',
-      width: 8,
+      width: 6,
       stacked: true,
       queries: [
         { expr: sumBy(['controller', 'result'], rate(RECONCILES)), legend: '{{controller}} {{result}}' },
@@ -81,7 +81,7 @@ const reconciliation: Row = {
       description:
         "Reconciliations per second that ended in an error, by controller. Each is retried with back-off; the SkeletonApp's conditions say why.",
       unit: 'ops',
-      width: 8,
+      width: 6,
       queries: [
         {
           expr: sumBy(['controller'], rate('controller_runtime_reconcile_errors_total')),
@@ -94,12 +94,26 @@ const reconciliation: Row = {
       description:
         "Median, 90th and 99th percentile of the time one reconciliation takes, by controller, from the histogram's buckets.",
       unit: 's',
-      width: 8,
+      width: 6,
       exemplars: true,
       queries: [0.5, 0.9, 0.99].map((q) => ({
         expr: quantile(q, 'controller_runtime_reconcile_time_seconds', ['controller']),
         legend: `p${q * 100} {{controller}}`,
       })),
+    }),
+    timeseries({
+      title: 'Child applies by result',
+      description:
+        'Server-side applies of SkeletonApp children per second, by kind and result: created, updated (a new configuration), drift_corrected (someone had changed a field the operator sets, and it was put back; see the operations guide) and unchanged (nothing to store).',
+      unit: 'ops',
+      width: 6,
+      stacked: true,
+      queries: [
+        {
+          expr: sumBy(['kind', 'result'], rate('skeleton_operator_child_applies_total')),
+          legend: '{{kind}} {{result}}',
+        },
+      ],
     }),
   ],
 };

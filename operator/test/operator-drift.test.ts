@@ -89,7 +89,21 @@ onEachBackend(
     // Service has no other writer, so its correction is always counted.
     t.true(count('Service') >= 1, 'the metric counts the Service put back');
 
-    t.true(await settled(cluster, operator), 'settled');
+    // Settled means every controller is done too: on the control plane the image put back rolls the
+    // Deployment out again, and each status write of that rollout is a version the operator looks at.
+    t.true(
+      await until(async () => {
+        const { metadata, status } = await apps.readNamespacedDeployment({ name: 'accounts', namespace });
+        return (
+          (status?.observedGeneration ?? 0) >= (metadata?.generation ?? 1) &&
+          (status?.replicas ?? 0) > 0 &&
+          status?.updatedReplicas === status?.replicas &&
+          status?.availableReplicas === status?.replicas
+        );
+      }),
+      'the Deployment rolled out',
+    );
+    t.true(await settled(cluster, operator, 2_000), 'settled');
     cluster.resetWrites();
     operator.resync();
     t.true(await settled(cluster, operator));
