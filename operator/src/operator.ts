@@ -12,6 +12,7 @@ import {
   SKELETON_APP_KIND,
   type WatchedKind,
 } from './kube/owned-kinds.js';
+import { appOwnerKey } from './kube/owner-reference.js';
 import { LeaderElector } from './leader-election.js';
 import { createOperatorMetrics, type OperatorMetrics } from './observability/metrics.js';
 import { WorkQueue, type WorkQueueOptions } from './queue/work-queue.js';
@@ -56,17 +57,6 @@ const APP_RESOURCE = {
 
 const keyOf = (object: { metadata?: { namespace?: string; name?: string } }) =>
   `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
-
-/** The SkeletonApp owning a child, from its controller ownerReference. */
-function ownerKey(object: KubeObject): string | undefined {
-  const owner = object.metadata?.ownerReferences?.find(
-    (reference) =>
-      reference.controller === true &&
-      reference.kind === SKELETON_APP_KIND.kind &&
-      reference.apiVersion === SKELETON_APP_KIND.apiVersion,
-  );
-  return owner ? `${object.metadata?.namespace ?? ''}/${owner.name}` : undefined;
-}
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -281,7 +271,7 @@ export class SkeletonAppOperator {
             labelSelector,
           ),
         onEvent: (_type, child) => {
-          const owner = ownerKey(child);
+          const owner = appOwnerKey(child);
           if (owner) this.enqueue(owner);
         },
       }),
