@@ -149,8 +149,11 @@ test('isUpToDate: the live object carries the hash, at the resourceVersion our l
   });
   const hash = hashOf(desired) ?? '';
   t.true(isUpToDate(desired, live(hash), '7'));
-  t.false(isUpToDate(desired, live(hash, '8'), '7'), 'changed by someone else since our apply');
-  t.false(isUpToDate(desired, live(hash), undefined), 'not applied by this operator yet (a new leader)');
+  t.false(isUpToDate(desired, live(hash, '8'), '7'), 'changed by someone else since our apply: fields gone');
+  t.false(isUpToDate(desired, live(hash), undefined), 'not applied by this operator yet, fields gone');
+  const intact = { ...structuredClone(desired), metadata: { ...desired.metadata, resourceVersion: '8' } };
+  t.true(isUpToDate(desired, intact, '7'), 'written by someone else since, every field of ours intact');
+  t.true(isUpToDate(desired, intact, undefined), 'a new leader finds it intact');
   t.false(isUpToDate(desired, live('0000000000000000'), '7'), 'applied from another configuration');
   t.false(isUpToDate(desired, { metadata: { annotations: {} } }, '7'), 'never applied by the operator');
   t.false(isUpToDate(desired, {}, '7'), 'no metadata at all');

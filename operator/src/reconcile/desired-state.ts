@@ -90,10 +90,10 @@ export function desiredObjects(
 type LiveChild = { metadata?: { annotations?: Record<string, string>; resourceVersion?: string } };
 
 /**
- * Whether the live object is what our last apply left: it carries the fingerprint of what would be
- * applied now, and its resourceVersion is the one that apply returned. Any other version means
- * someone else changed it since (kubectl, a controller's status write), so it is applied again: an
- * apply that changes nothing costs one request and stores nothing, and a drifted field is put back.
+ * Whether the live object needs no apply: it carries the fingerprint of what would be applied now,
+ * and either its resourceVersion is the one our last apply returned, or (someone else wrote it since:
+ * a controller's status, kubectl) every field we set still has our value. Otherwise a field of ours
+ * drifted, or this operator never applied it (a new leader), and it is applied again.
  */
 export function isUpToDate(
   desired: KubernetesObject,
@@ -105,7 +105,7 @@ export function isUpToDate(
     live !== undefined &&
     wanted !== undefined &&
     live.metadata?.annotations?.[APPLIED_HASH_ANNOTATION] === wanted &&
-    live.metadata?.resourceVersion === appliedResourceVersion
+    (live.metadata?.resourceVersion === appliedResourceVersion || holdsDesired(desired, live))
   );
 }
 
