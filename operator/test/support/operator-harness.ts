@@ -275,7 +275,7 @@ const OPERATOR_IDENTITY_KINDS = [
   'Role',
   'RoleBinding',
 ];
-export const OPERATOR_NAMESPACE = 'skeleton-system';
+const OPERATOR_NAMESPACE = 'skeleton-system';
 const OPERATOR_SERVICE_ACCOUNT = 'skeleton-operator';
 
 function operatorIdentityObjects(): k8s.KubernetesObject[] {

@@ -27,8 +27,8 @@ export interface Component {
 }
 
 /** The CIDR Services get addresses from, and the first of it, the `kubernetes` Service. */
-export const SERVICE_CIDR = '10.96.0.0/16';
-export const POD_CIDR = '10.244.0.0/16';
+const SERVICE_CIDR = '10.96.0.0/16';
+const POD_CIDR = '10.244.0.0/16';
 
 /**
  * The controllers kube-controller-manager runs: those the operator's objects meet (Deployments and
@@ -54,7 +54,7 @@ export const CONTROLLERS = [
 ];
 
 /** The label (as an annotation selector) that marks the nodes kwok plays the kubelet for. */
-export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
+const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
 
 const url = (port: number) => `http://127.0.0.1:${port}`;
 

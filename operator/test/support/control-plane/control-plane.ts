@@ -317,7 +317,7 @@ export async function down(stateDir = DEFAULT_STATE_DIR): Promise<string[]> {
   return stopped;
 }
 
-export interface ComponentStatus {
+interface ComponentStatus {
   name: string;
   pid: number;
   running: boolean;

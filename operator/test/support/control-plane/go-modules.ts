@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
  * k8s.io/kubernetes (kube-apiserver, kube-controller-manager, kube-scheduler) and etcd at the release
  * that Kubernetes names; the other pins kwok, which plays the kubelet for pods that run no container.
  */
-export const GO_DIR = fileURLToPath(new URL('go', import.meta.url));
+const GO_DIR = fileURLToPath(new URL('go', import.meta.url));
 export const KUBE_MODULE_DIR = `${GO_DIR}/kube`;
 export const KWOK_MODULE_DIR = `${GO_DIR}/kwok`;
 

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /** The names kube-apiserver answers to: loopback, and the in-cluster names of the kubernetes Service. */
-export const SERVING_NAMES = [
+const SERVING_NAMES = [
   'IP:127.0.0.1',
   'DNS:localhost',
   'DNS:kubernetes',
