@@ -78,7 +78,16 @@ onEachBackend(
     const { cluster, namespace, operator } = await clusterWithOperator(t, {}, backend);
     await cluster.createApp(exampleApp('accounts', namespace));
     t.true(await until(async () => isReady(await cluster.getApp(namespace, 'accounts'))));
-    const { items } = await cluster.objects.list('events.k8s.io/v1', 'Event', namespace);
+    // The Ready event is recorded just after the status that says Ready: wait for it to be stored.
+    const listEvents = () => cluster.objects.list('events.k8s.io/v1', 'Event', namespace);
+    t.true(
+      await until(async () =>
+        (await listEvents()).items.some(
+          (event) => (event as unknown as { reason: string }).reason === 'Ready',
+        ),
+      ),
+    );
+    const { items } = await listEvents();
     const events = (
       items as unknown as {
         reason: string;
