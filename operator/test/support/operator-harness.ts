@@ -76,7 +76,13 @@ export type SkeletonApp = {
   spec: Record<string, unknown>;
   status?: {
     observedGeneration?: number;
-    conditions?: { type: string; status: string; reason: string; lastTransitionTime?: string }[];
+    conditions?: {
+      type: string;
+      status: string;
+      reason: string;
+      message?: string;
+      lastTransitionTime?: string;
+    }[];
     currentImage?: string;
     currentKeyId?: string;
     lastRotationTime?: string;
@@ -291,17 +297,27 @@ async function waitUntil(what: string, ready: () => Promise<boolean>, ms = 30_00
 }
 
 /**
- * The real control plane, shared by every test file: the SkeletonApp CRD and the operator's
- * ServiceAccount and RBAC from the shipped install are applied (idempotently), and the operator gets a
+ * The real control plane, shared by every test file: the SkeletonApp CRD as the code defines it now
+ * and the operator's ServiceAccount and RBAC from the shipped install are applied (idempotently), and the operator gets a
  * token of that ServiceAccount, never the admin's. Namespaces are the test's own; on close the apps
  * left in them lose their finalizer (the operator is gone by then) and the namespaces are deleted.
  */
 export async function startControlPlaneCluster(): Promise<Cluster> {
   const kubeConfig = await controlPlaneKubeConfig();
   const clients = clientsFor(kubeConfig);
+  // Applied, not only created: the control plane outlives a change to the CRD, which must be served.
+  // Sent as is: client-node's typed serializer would drop the schema's `default` and CEL rules.
   const createCrd = async (crd: object) => {
-    await postCrd(kubeConfig, crd);
     const name = (crd as { metadata: { name: string } }).metadata.name;
+    const { status, body } = await rawRequest(
+      kubeConfig,
+      'PATCH',
+      `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}?fieldManager=skeleton-tests&force=true`,
+      crd,
+      'application/apply-patch+yaml',
+    );
+    if (status !== 200 && status !== 201)
+      throw new Error(`CRD not applied: ${status} ${JSON.stringify(body)}`);
     await waitUntil(`CRD ${name} established`, async () => {
       const { body } = await rawRequest(
         kubeConfig,
