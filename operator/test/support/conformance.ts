@@ -1054,6 +1054,49 @@ export function registerConformance(target: ConformanceTarget): void {
   );
 
   check(
+    '"Jobs": a Job\'s pod template is immutable; the same template applied again is accepted',
+    async (t) => {
+      const batch = config.makeApiClient(k8s.BatchV1Api);
+      const job = (memory: string): k8s.V1Job => ({
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata: { name: 'immutable', namespace: ns },
+        spec: {
+          template: {
+            spec: {
+              restartPolicy: 'Never',
+              containers: [{ name: 'c', image: 'migrate:1', resources: { limits: { memory } } }],
+            },
+          },
+        },
+      });
+      const apply = (body: k8s.V1Job) =>
+        rawRequest(
+          config,
+          'PATCH',
+          `/apis/batch/v1/namespaces/${ns}/jobs/immutable?fieldManager=conformance&force=true`,
+          body,
+          'application/apply-patch+yaml',
+        );
+      t.is((await apply(job('256Mi'))).status, 201);
+      t.is((await apply(job('256Mi'))).status, 200);
+      const { status, body } = await apply(job('512Mi'));
+      t.is(status, 422);
+      const causes = (body as k8s.V1Status).details?.causes ?? [];
+      t.deepEqual(
+        causes.map(({ field, reason }) => `${field} ${reason}`),
+        ['spec.template FieldValueInvalid'],
+      );
+      t.regex(causes[0]?.message ?? '', /field is immutable$/);
+      t.regex(
+        (body as k8s.V1Status).message ?? '',
+        /^Job\.batch "immutable" is invalid: spec\.template: Invalid value: /,
+      );
+      await batch.deleteNamespacedJob({ name: 'immutable', namespace: ns, propagationPolicy: 'Background' });
+    },
+  );
+
+  check(
     '"Retrieving large results sets in chunks": a continue token the server never issued is 400',
     async (t) => {
       const { status, body } = await rawRequest(

@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { type CustomResourceProcessor, compileCustomResourceSchema } from './custom-resource-schema.js';
 import { deepEqual } from './field-sets.js';
 import { nextGeneration } from './generation.js';
+import { immutableFieldCauses } from './immutable-fields.js';
 import { jobStatusCauses } from './job-status.js';
 import type { ObjectStore } from './object-store.js';
 import {
@@ -373,6 +374,9 @@ export class KubeApi {
   }
 
   private write(resource: ResourceType, current: KubeObject, candidate: KubeObject): KubeObject {
+    const immutable = immutableFieldCauses(resource, current, candidate);
+    if (immutable.length > 0)
+      throw invalid(resource.kind, current.metadata.name as string, immutable, resource.group);
     const next = this.admit(resource, candidate);
     if (resource.generation) next.metadata.generation = nextGeneration(current, next);
     else delete next.metadata.generation;
