@@ -384,7 +384,7 @@ test('migration pods get a policy of their own: no ingress, DNS and the database
   t.false(render({ networkPolicy: { enabled: false } }).some((o) => o.kind === 'NetworkPolicy'));
 });
 
-test('the Job name changes with image and migration settings, not with unrelated fields', (t) => {
+test('the Job name changes with anything in its template, not with unrelated fields', (t) => {
   const name = (overrides: Partial<SkeletonAppSpecInput>) =>
     migrationJobName('accounts', skeletonAppSpecSchema.parse({ ...minimal, ...overrides }));
   const base = name({});
@@ -394,6 +394,9 @@ test('the Job name changes with image and migration settings, not with unrelated
   t.not(name({ migrations: { command: ['node', 'other.js'] } }), base);
   t.not(name({ migrations: { backoffLimit: 5 } }), base);
   t.not(name({ migrations: { activeDeadlineSeconds: 900 } }), base);
+  // A Job's pod template is immutable: a new limit or database Secret needs a new Job.
+  t.not(name({ resources: { limits: { memory: '768Mi' } } }), base);
+  t.not(name({ database: { secretRef: { name: 'accounts-db-2' } } }), base);
   t.is(name({ replicas: { min: 4, max: 8 } }), base);
   t.is(name({ config: { A: 'b' } }), base);
   t.is(name({ redis: { secretRef: { name: 'r' } } }), base);
