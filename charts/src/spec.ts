@@ -211,7 +211,14 @@ export const skeletonAppStatusSchema = z.strictObject({
   observedGeneration: z.int().min(0).optional(),
   conditions: z.array(condition).optional(),
   desiredImage: z.string().optional(),
+  /** The image the Deployment runs once its rollout has finished. */
   currentImage: z.string().optional(),
+  /** The last image whose migration completed: the only image the Deployment may run. */
+  migratedImage: z.string().optional(),
+  /** The migration Job that last failed, remembered after its TTL removes it so it is not run again. */
+  failedMigration: z
+    .strictObject({ job: z.string(), image: z.string(), message: z.string().max(32_768) })
+    .optional(),
   readyReplicas: z.int().min(0).optional(),
   /** "3/3", for the READY printer column. */
   ready: z.string().optional(),

@@ -42,6 +42,8 @@ const environmentSchema = z
     JWKS_CACHE_SECONDS: seconds(300),
     /** Clock difference tolerated between the token issuer and verifiers. */
     CLOCK_SKEW_SECONDS: seconds(60),
+    /** The image policy: only `repository@sha256:<digest>` images roll out; a tag is refused on status. */
+    REQUIRE_IMAGE_DIGEST: z.enum(['true', 'false']).default('false'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -79,6 +81,8 @@ export interface OperatorConfig {
   shutdownTimeoutSeconds: number;
   /** What the signing-key rotation waits for besides the spec's durations. */
   rotation: { propagationDelayMs: number; jwksCacheMs: number; clockSkewMs: number };
+  /** Only images pinned by digest may roll out. */
+  requireImageDigest: boolean;
   logLevel: string;
 }
 
@@ -118,6 +122,7 @@ export function loadOperatorConfig(source: NodeJS.ProcessEnv, hostname: string):
       jwksCacheMs: env.JWKS_CACHE_SECONDS * 1000,
       clockSkewMs: env.CLOCK_SKEW_SECONDS * 1000,
     },
+    requireImageDigest: env.REQUIRE_IMAGE_DIGEST === 'true',
     logLevel: env.LOG_LEVEL,
   };
 }

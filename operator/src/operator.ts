@@ -36,7 +36,8 @@ export interface OperatorOptions {
   config: Pick<
     OperatorConfig,
     'watchNamespaces' | 'leaderElection' | 'concurrency' | 'shutdownTimeoutSeconds' | 'rotation'
-  >;
+  > &
+    Partial<Pick<OperatorConfig, 'requireImageDigest'>>;
   logger: Logger;
   clock?: () => Date;
   /** Every app is reconciled again this often, as a safety net (default 10 min). */
@@ -150,6 +151,7 @@ export class SkeletonAppOperator {
       events,
       serviceMonitorAvailable: () => this.serviceMonitorApi.available,
       rotationTiming: config.rotation,
+      requireImageDigest: config.requireImageDigest,
       clock: options.clock ?? (() => new Date()),
       log: (level, msg, fields) => options.logger[level](fields, msg),
       applied: (kind, outcome) => this.metrics.childApplied(kind, outcome),

@@ -23,7 +23,13 @@ test('defaults: every namespace, leader election 15 s / 10 s / 2 s, ports 8080 a
     renewDeadlineSeconds: 10,
     retryPeriodSeconds: 2,
   });
-  t.like(config, { metricsPort: 8080, healthPort: 8081, concurrency: 4, shutdownTimeoutSeconds: 30 });
+  t.like(config, {
+    metricsPort: 8080,
+    healthPort: 8081,
+    concurrency: 4,
+    shutdownTimeoutSeconds: 30,
+    requireImageDigest: false,
+  });
   t.deepEqual(
     config.rotation,
     { propagationDelayMs: 120_000, jwksCacheMs: 300_000, clockSkewMs: 60_000 },
@@ -41,6 +47,7 @@ test('values come from the environment', (t) => {
       KEY_PROPAGATION_SECONDS: '2.5',
       JWKS_CACHE_SECONDS: '1',
       CLOCK_SKEW_SECONDS: '0.5',
+      REQUIRE_IMAGE_DIGEST: 'true',
     },
     'host',
   );
@@ -49,6 +56,7 @@ test('values come from the environment', (t) => {
   t.false(config.leaderElection.enabled);
   t.is(config.leaderElection.identity, 'pod-a');
   t.is(config.concurrency, 8);
+  t.true(config.requireImageDigest);
 });
 
 test('a bad value names its variable; inconsistent lease timings are refused', (t) => {
@@ -56,6 +64,7 @@ test('a bad value names its variable; inconsistent lease timings are refused', (
   t.deepEqual(problemsOf({ METRICS_PORT: 'eighty' }), ['METRICS_PORT']);
   t.deepEqual(problemsOf({ MAX_CONCURRENT_RECONCILES: '0' }), ['MAX_CONCURRENT_RECONCILES']);
   t.deepEqual(problemsOf({ KEY_PROPAGATION_SECONDS: '-1' }), ['KEY_PROPAGATION_SECONDS']);
+  t.deepEqual(problemsOf({ REQUIRE_IMAGE_DIGEST: 'yes' }), ['REQUIRE_IMAGE_DIGEST']);
   t.deepEqual(problemsOf({ LEASE_DURATION_SECONDS: '10', RENEW_DEADLINE_SECONDS: '10' }), [
     'LEASE_DURATION_SECONDS',
   ]);

@@ -1,4 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
+import { SKELETON_APP } from '@skeleton/charts';
 import type { ExecutionContext } from 'ava';
 import { FAILING_IMAGE_SUFFIX } from './support/control-plane/kwok-stages.js';
 import { onEachBackend } from './support/each-backend.js';
@@ -9,6 +10,8 @@ import {
   conditionOf,
   exampleApp,
   isReady,
+  operatorConfig,
+  type SkeletonApp,
   settled,
   startCluster,
   startControlPlaneCluster,
@@ -88,8 +91,8 @@ async function readyOn(cluster: Cluster, namespace: string, image: string) {
 }
 
 /**
- * A cluster where a migration Job takes a while and fails for BROKEN: on the fake its simulated Job
- * controller is told so; on the control plane the real one runs kwok's pods.
+ * A cluster where a migration Job and a rollout take a while and a Job fails for BROKEN: on the fake
+ * its simulated controllers are told so; on the control plane the real one runs kwok's pods.
  */
 async function startMigrationCluster(t: ExecutionContext, backend: Backend): Promise<Cluster> {
   const cluster =
@@ -97,11 +100,25 @@ async function startMigrationCluster(t: ExecutionContext, backend: Backend): Pro
       ? await startCluster({
           controllers: {
             job: { decide: (job) => (imageIn(job) === BROKEN ? 'Failed' : 'Complete'), afterMs: 300 },
+            deployment: { readyAfterMs: 300 },
           },
         })
       : await startControlPlaneCluster();
   t.teardown(() => cluster.close());
   return cluster;
+}
+
+/** That cluster with a namespace of the test's own and an operator watching it. */
+async function migrationCluster(
+  t: ExecutionContext,
+  backend: Backend,
+  options: Parameters<typeof startOperator>[1] = {},
+) {
+  const cluster = await startMigrationCluster(t, backend);
+  const namespace = await cluster.createNamespace('identity');
+  const operator = await startOperator(cluster, options);
+  t.teardown(() => operator.stop());
+  return { cluster, namespace, operator };
 }
 
 /** A failed Job is not retried here: one pod that exits 1 fails it at once. */
@@ -111,10 +128,7 @@ onEachBackend(
   'a new image rolls out only after its migration Job is Complete (order of the stored writes)',
   async (t, backend) => {
     // Each migration takes a while, so a Deployment moved too early would show in the order.
-    const cluster = await startMigrationCluster(t, backend);
-    const namespace = await cluster.createNamespace('identity');
-    const operator = await startOperator(cluster);
-    t.teardown(() => operator.stop());
+    const { cluster, namespace } = await migrationCluster(t, backend);
     const writes = await recordWrites(t, cluster, namespace);
 
     await cluster.createApp(exampleApp('accounts', namespace));
@@ -142,10 +156,7 @@ onEachBackend(
 onEachBackend(
   'a failed migration leaves the old image serving, Degraded; a fixed image then rolls out',
   async (t, backend) => {
-    const cluster = await startMigrationCluster(t, backend);
-    const namespace = await cluster.createNamespace('identity');
-    const operator = await startOperator(cluster);
-    t.teardown(() => operator.stop());
+    const { cluster, namespace, operator } = await migrationCluster(t, backend);
 
     await cluster.createApp(exampleApp('accounts', namespace, NO_RETRIES));
     t.true(await readyOn(cluster, namespace, OLD));
@@ -175,5 +186,169 @@ onEachBackend(
     const fixed = await cluster.getApp(namespace, 'accounts');
     t.like(conditionOf(fixed, 'Degraded'), { status: 'False' });
     t.like(conditionOf(fixed, 'MigrationSucceeded'), { status: 'True', reason: 'MigrationComplete' });
+  },
+);
+
+const apps = (cluster: Cluster) => cluster.kubeConfig.makeApiClient(k8s.AppsV1Api);
+const batch = (cluster: Cluster) => cluster.kubeConfig.makeApiClient(k8s.BatchV1Api);
+
+const jobsFor = async (cluster: Cluster, namespace: string, image: string) =>
+  (await batch(cluster).listNamespacedJob({ namespace })).items.filter(
+    (job) => job.spec?.template.spec?.containers[0]?.image === image,
+  );
+
+/** Waits until the Deployment exists and runs `image`. */
+const deploymentOn = (cluster: Cluster, namespace: string, image: string) =>
+  until(async () => (await deploymentImage(cluster, namespace).catch(() => undefined)) === image);
+
+const migrationFailed = async (cluster: Cluster, namespace: string) =>
+  until(
+    async () =>
+      conditionOf(await cluster.getApp(namespace, 'accounts'), 'MigrationSucceeded')?.reason ===
+      'MigrationFailed',
+  );
+
+/** An app serving OLD whose move to BROKEN failed its migration. */
+async function failedRelease(t: ExecutionContext, backend: Backend) {
+  const { cluster, namespace, operator } = await migrationCluster(t, backend);
+  await cluster.createApp(exampleApp('accounts', namespace, NO_RETRIES));
+  t.true(await readyOn(cluster, namespace, OLD));
+  await cluster.patchAppSpec(namespace, 'accounts', { image: BROKEN });
+  t.true(await migrationFailed(cluster, namespace), 'MigrationFailed');
+  return { cluster, namespace, operator };
+}
+
+onEachBackend(
+  'an image set on the Deployment by hand does not pass the gate: its migration still runs',
+  async (t, backend) => {
+    const cluster = await startMigrationCluster(t, backend);
+    const namespace = await cluster.createNamespace('identity');
+    const first = await startOperator(cluster);
+    await cluster.createApp(exampleApp('accounts', namespace, NO_RETRIES));
+    t.true(await readyOn(cluster, namespace, OLD));
+    await first.stop();
+
+    // kubectl set image deployment/accounts api=BROKEN, then the spec asks for that image.
+    await apps(cluster).patchNamespacedDeployment(
+      {
+        name: 'accounts',
+        namespace,
+        body: { spec: { template: { spec: { containers: [{ name: 'api', image: BROKEN }] } } } },
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
+    );
+    await cluster.patchAppSpec(namespace, 'accounts', { image: BROKEN });
+    const second = await startOperator(cluster);
+    t.teardown(() => second.stop());
+
+    t.true(await migrationFailed(cluster, namespace), 'the migration for the hand-set image ran and failed');
+    t.is((await jobsFor(cluster, namespace, BROKEN)).length, 1);
+    t.true(await deploymentOn(cluster, namespace, OLD), 'the Deployment is back on the last migrated image');
+    const app = await cluster.getApp(namespace, 'accounts');
+    t.like(conditionOf(app, 'Ready'), { status: 'False', reason: 'MigrationFailed' });
+  },
+);
+
+onEachBackend(
+  'after a failed migration, a deleted Deployment comes back on the last migrated image and the failed Job removed by its TTL is not run again',
+  async (t, backend) => {
+    const { cluster, namespace, operator } = await failedRelease(t, backend);
+    const [failedJob] = await jobsFor(cluster, namespace, BROKEN);
+    const jobName = failedJob?.metadata?.name ?? '';
+    t.truthy(jobName);
+
+    await batch(cluster).deleteNamespacedJob({ name: jobName, namespace, propagationPolicy: 'Background' });
+    await apps(cluster).deleteNamespacedDeployment({ name: 'accounts', namespace });
+    t.true(
+      await deploymentOn(cluster, namespace, OLD),
+      'the Deployment is re-created with the last migrated image',
+    );
+    t.true(await settled(cluster, operator));
+    operator.resync();
+    t.true(await settled(cluster, operator));
+    t.deepEqual(
+      (await jobsFor(cluster, namespace, BROKEN)).map((job) => job.metadata?.name),
+      [],
+      'the failed migration is remembered on status, not re-run',
+    );
+    const app = await cluster.getApp(namespace, 'accounts');
+    t.like(conditionOf(app, 'MigrationSucceeded'), { status: 'False', reason: 'MigrationFailed' });
+  },
+);
+
+onEachBackend(
+  'a changed memory limit names a new migration Job (its template is immutable) and the objects after it still apply',
+  async (t, backend) => {
+    const { cluster, namespace } = await failedRelease(t, backend);
+    await cluster.patchAppSpec(namespace, 'accounts', {
+      resources: { limits: { memory: '768Mi' } },
+      config: { LOG_LEVEL: 'debug' },
+    });
+    t.true(
+      await until(async () => (await jobsFor(cluster, namespace, BROKEN)).length === 2),
+      'a second Job for the same image, with the new template',
+    );
+    t.true(
+      await until(async () => {
+        const config = await cluster.core
+          .readNamespacedConfigMap({ name: 'accounts-config', namespace })
+          .catch(() => undefined);
+        return config?.data?.LOG_LEVEL === 'debug';
+      }),
+      'the ConfigMap applied after the Job has the new setting',
+    );
+  },
+);
+
+onEachBackend(
+  'status.currentImage moves to a new image only once its rollout has finished',
+  async (t, backend) => {
+    const { cluster, namespace } = await migrationCluster(t, backend);
+    await cluster.createApp(exampleApp('accounts', namespace));
+    t.true(await readyOn(cluster, namespace, OLD));
+    const seen: SkeletonApp[] = [];
+    const watch = await new k8s.Watch(cluster.kubeConfig).watch(
+      `/apis/${SKELETON_APP.group}/${SKELETON_APP.version}/namespaces/${namespace}/${SKELETON_APP.plural}`,
+      {},
+      (_type: string, app: SkeletonApp) => seen.push(app),
+      () => {},
+    );
+    t.teardown(() => watch.abort());
+    await cluster.patchAppSpec(namespace, 'accounts', { image: NEW });
+    t.true(await readyOn(cluster, namespace, NEW));
+    const early = seen.filter(
+      (app) => app.status?.currentImage === NEW && conditionOf(app, 'Progressing')?.status !== 'False',
+    );
+    t.deepEqual(
+      early.map((app) => conditionOf(app, 'Progressing')?.message),
+      [],
+      'no status named the new image while its rollout was under way',
+    );
+  },
+);
+
+onEachBackend(
+  'with REQUIRE_IMAGE_DIGEST an image named by tag is refused on status; its digest then rolls out',
+  async (t, backend) => {
+    const { cluster, namespace } = await migrationCluster(t, backend, {
+      config: operatorConfig({ requireImageDigest: true }),
+    });
+    await cluster.createApp(exampleApp('accounts', namespace));
+    t.true(
+      await until(
+        async () =>
+          conditionOf(await cluster.getApp(namespace, 'accounts'), 'Ready')?.reason === 'ImageDigestRequired',
+      ),
+      'Ready False / ImageDigestRequired',
+    );
+    const refused = await cluster.getApp(namespace, 'accounts');
+    t.like(conditionOf(refused, 'Degraded'), { status: 'True', reason: 'ImageDigestRequired' });
+    t.regex(conditionOf(refused, 'Ready')?.message ?? '', /repository@sha256:<digest>/);
+    t.deepEqual(await jobsFor(cluster, namespace, OLD), [], 'no migration runs for a tag');
+    t.false((await cluster.childrenOf(namespace, 'accounts')).includes('Deployment/accounts'));
+
+    const pinned = `registry.example.com/skeleton-api@sha256:${'4'.repeat(64)}`;
+    await cluster.patchAppSpec(namespace, 'accounts', { image: pinned });
+    t.true(await readyOn(cluster, namespace, pinned), 'the image named by digest rolls out');
   },
 );

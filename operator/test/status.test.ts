@@ -268,6 +268,25 @@ test('Ready is False/RollingOut during a rollout, even while the Deployment is A
   t.like(cond(s, 'Ready'), { status: 'False', reason: 'RollingOut' });
 });
 
+test('Ready is False/RollingOut while the Deployment runs another image than the desired one', (t) => {
+  const s = computeStatus(
+    input({ deployment: healthyDeployment({ image: 'ghcr.io/example/app:6.6.6' }) }),
+    T0,
+  );
+  t.like(cond(s, 'Ready'), { status: 'False', reason: 'RollingOut' });
+  t.like(cond(s, 'Progressing'), { status: 'True', reason: 'RollingOut' });
+  t.regex(
+    cond(s, 'Progressing').message,
+    /runs ghcr\.io\/example\/app:6\.6\.6, not ghcr\.io\/example\/app:1\.2\.3/,
+  );
+});
+
+test('Ready is False/RollingOut until every expected replica is available, not only ready', (t) => {
+  const s = computeStatus(input({ deployment: healthyDeployment({ availableReplicas: 2 }) }), T0);
+  t.like(cond(s, 'Ready'), { status: 'False', reason: 'RollingOut' });
+  t.regex(cond(s, 'Progressing').message, /2 available/);
+});
+
 test('Ready is False/RollingOut when the Deployment has not observed its generation', (t) => {
   const s = computeStatus(input({ deployment: healthyDeployment({ generation: 5 }) }), T0);
   t.like(cond(s, 'Ready'), { status: 'False', reason: 'RollingOut' });
@@ -369,11 +388,41 @@ test('status fields: observedGeneration, readyReplicas, ready, phase, desiredIma
     ready: '2/3',
     phase: 'RollingOut',
     desiredImage: 'ghcr.io/example/app:2.0.0',
-    currentImage: IMAGE,
   });
   const missing = computeStatus(input({ deployment: undefined }), T0);
   t.like(missing, { readyReplicas: 0, ready: '0/3' });
   t.false('currentImage' in missing);
+});
+
+test('currentImage is the image a finished rollout runs; during a rollout the previous one stays', (t) => {
+  const NEXT = 'ghcr.io/example/app:2.0.0';
+  const settledOld = computeStatus(input(), T0);
+  t.is(settledOld.currentImage, IMAGE);
+  const rolling = computeStatus(
+    input({
+      desiredImage: NEXT,
+      previous: settledOld,
+      deployment: healthyDeployment({ image: NEXT, updatedReplicas: 1, replicas: 4 }),
+    }),
+    T1,
+  );
+  t.is(rolling.currentImage, IMAGE, 'the old image serves until the rollout has finished');
+  const unobserved = computeStatus(
+    input({
+      desiredImage: NEXT,
+      previous: settledOld,
+      deployment: healthyDeployment({ image: NEXT, generation: 5 }),
+    }),
+    T1,
+  );
+  t.is(unobserved.currentImage, IMAGE, 'counts of an unobserved generation describe the old template');
+  const done = computeStatus(
+    input({ desiredImage: NEXT, previous: rolling, deployment: healthyDeployment({ image: NEXT }) }),
+    T2,
+  );
+  t.is(done.currentImage, NEXT);
+  const firstRollout = computeStatus(input({ deployment: healthyDeployment({ readyReplicas: 0 }) }), T0);
+  t.false('currentImage' in firstRollout, 'nothing serves before the first rollout finished');
 });
 
 test('currentKeyId, lastRotationTime, MigrationSucceeded and KeysRotated are carried over from previous untouched', (t) => {

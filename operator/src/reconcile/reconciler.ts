@@ -95,6 +95,8 @@ export interface ReconcilerDeps {
   rotationTiming: RotationTiming;
   clock(): Date;
   log(level: 'info' | 'warn' | 'debug', msg: string, fields: Record<string, unknown>): void;
+  /** The image policy: only images pinned by digest may roll out (REQUIRE_IMAGE_DIGEST). */
+  requireImageDigest?: boolean;
   /** Told of every child apply and what it did (the child-applies metric). */
   applied?(kind: string, outcome: ApplyOutcome): void;
 }
@@ -301,7 +303,11 @@ export function createReconciler(deps: ReconcilerDeps) {
     const gate = decideMigration({
       desiredImage: spec.image,
       migrationsEnabled: spec.migrations.enabled,
+      migratedImage: previous?.migratedImage,
+      failedMigration: previous?.failedMigration,
       runningImage: live ? observeDeployment(live).image : undefined,
+      requireDigest: deps.requireImageDigest ?? false,
+      jobName,
       job: job ? observeJob(job) : undefined,
     });
     const desired = desiredObjects({ name, namespace, uid: app.metadata?.uid ?? '' }, spec, {

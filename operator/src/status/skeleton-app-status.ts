@@ -77,32 +77,52 @@ function deploymentCondition(
 interface Rollout {
   /** The Deployment controller has seen the latest pod template / replica count. */
   observed: boolean;
-  /** Still moving towards the desired state. */
+  /** The replica counts are complete for the latest template, whatever image it names. */
+  finished: boolean;
+  /** Still moving towards the desired state: not finished, or not on the desired image. */
   inProgress: boolean;
   readyReplicas: number;
+  /** Set when the Deployment's template names another image than the desired one. */
+  otherImage?: string;
 }
 
 /**
  * Whether the rollout is still in progress. It is when:
  * - the Deployment controller has not observed the latest Deployment generation: until it has,
  *   every replica count in its status describes the previous template and cannot be trusted;
- * - fewer replicas than expected run the new template (updatedReplicas) or are ready: the new
- *   version is not fully serving yet;
+ * - fewer replicas than expected run the new template (updatedReplicas), are ready, or have been
+ *   ready for minReadySeconds (availableReplicas): the new version is not fully serving yet;
  * - pods of old ReplicaSets remain (replicas > updatedReplicas): the old version is still
- *   receiving traffic. This is the check `kubectl rollout status` makes too.
+ *   receiving traffic. This is the check `kubectl rollout status` makes too;
+ * - the template names another image than the desired one: the desired version is not deployed yet.
  * A Deployment without metadata.generation (never the case from a real API server) is treated as
  * observed, since there is nothing to compare against.
  */
-function assessRollout(deployment: DeploymentObservation, expectedReplicas: number): Rollout {
+function assessRollout(
+  deployment: DeploymentObservation,
+  expectedReplicas: number,
+  desiredImage: string,
+): Rollout {
   const observed =
     deployment.generation === undefined || (deployment.observedGeneration ?? -1) >= deployment.generation;
   const updated = deployment.updatedReplicas ?? 0;
   const ready = deployment.readyReplicas ?? 0;
+  const available = deployment.availableReplicas ?? 0;
   const oldReplicasRemain = deployment.replicas !== undefined && deployment.replicas > updated;
+  const finished =
+    observed &&
+    updated >= expectedReplicas &&
+    ready >= expectedReplicas &&
+    available >= expectedReplicas &&
+    !oldReplicasRemain;
+  const otherImage =
+    deployment.image !== undefined && deployment.image !== desiredImage ? deployment.image : undefined;
   return {
     observed,
-    inProgress: !observed || updated < expectedReplicas || ready < expectedReplicas || oldReplicasRemain,
+    finished,
+    inProgress: !finished || otherImage !== undefined,
     readyReplicas: ready,
+    ...(otherImage === undefined ? {} : { otherImage }),
   };
 }
 
@@ -117,6 +137,7 @@ function progressingCondition(
   deployment: DeploymentObservation | undefined,
   rollout: Rollout | undefined,
   expectedReplicas: number,
+  desiredImage: string,
 ): ConditionUpdate<SkeletonAppConditionType> {
   if (deployment === undefined || rollout === undefined) {
     return {
@@ -127,13 +148,15 @@ function progressingCondition(
     };
   }
   if (rollout.inProgress) {
-    const message = rollout.observed
-      ? `Rolling out: ${deployment.updatedReplicas ?? 0} updated, ${rollout.readyReplicas} ready of ` +
-        `${expectedReplicas} expected replicas` +
-        (deployment.replicas !== undefined && deployment.replicas > (deployment.updatedReplicas ?? 0)
-          ? `, ${deployment.replicas - (deployment.updatedReplicas ?? 0)} old replicas remaining.`
-          : '.')
-      : 'Waiting for the Deployment controller to observe the latest Deployment generation.';
+    const message = !rollout.observed
+      ? 'Waiting for the Deployment controller to observe the latest Deployment generation.'
+      : rollout.finished
+        ? `The Deployment runs ${rollout.otherImage}, not ${desiredImage}.`
+        : `Rolling out: ${deployment.updatedReplicas ?? 0} updated, ${rollout.readyReplicas} ready, ` +
+          `${deployment.availableReplicas ?? 0} available of ${expectedReplicas} expected replicas` +
+          (deployment.replicas !== undefined && deployment.replicas > (deployment.updatedReplicas ?? 0)
+            ? `, ${deployment.replicas - (deployment.updatedReplicas ?? 0)} old replicas remaining.`
+            : '.');
     return { type: 'Progressing', status: 'True', reason: 'RollingOut', message };
   }
   return {
@@ -295,16 +318,18 @@ function monitoringCondition(
  *   `previous` untouched: other parts of the operator own them, and this function must not erase
  *   or re-time them.
  * - readyReplicas/ready ("2/3") and phase (Ready's reason) feed the printer columns.
- * - currentImage is what the Deployment runs, desiredImage what the spec asks for: a difference
- *   shows a rollout at a glance.
+ * - currentImage is what the Deployment runs once a rollout has finished (until then the previous
+ *   one still serves), desiredImage what the spec asks for: a difference shows a rollout at a glance.
+ * - migratedImage and failedMigration are the migration gate's (withMigrationStatus sets them).
  * Undefined fields are omitted rather than set to undefined, so the result deep-equals a status
  * read back from the API server.
  */
 export function computeStatus(input: StatusInput, now: Date): SkeletonAppStatus {
   const { deployment, expectedReplicas, generation, previous } = input;
-  const rollout = deployment === undefined ? undefined : assessRollout(deployment, expectedReplicas);
+  const rollout =
+    deployment === undefined ? undefined : assessRollout(deployment, expectedReplicas, input.desiredImage);
 
-  const progressing = progressingCondition(deployment, rollout, expectedReplicas);
+  const progressing = progressingCondition(deployment, rollout, expectedReplicas, input.desiredImage);
   const degraded = degradedCondition(deployment);
   const ready = readyCondition(deployment, rollout, degraded);
   const monitoring = monitoringCondition(input.monitoring);
@@ -323,7 +348,9 @@ export function computeStatus(input: StatusInput, now: Date): SkeletonAppStatus 
     ready: `${readyReplicas}/${expectedReplicas}`,
     phase: ready.reason,
   };
-  if (deployment?.image !== undefined) status.currentImage = deployment.image;
+  // What serves: the image of a finished rollout, else whatever served before it began.
+  const currentImage = rollout?.finished ? deployment?.image : previous?.currentImage;
+  if (currentImage !== undefined) status.currentImage = currentImage;
   if (previous?.currentKeyId !== undefined) status.currentKeyId = previous.currentKeyId;
   if (previous?.lastRotationTime !== undefined) status.lastRotationTime = previous.lastRotationTime;
   return status;
