@@ -1,4 +1,4 @@
-import { setCondition } from '../status/conditions.js';
+import { failureStatus } from '../status/failure-status.js';
 import type { SkeletonAppStatus } from '../status/skeleton-app-status.js';
 import type { SpecProblem } from './desired-state.js';
 
@@ -13,18 +13,13 @@ export function invalidSpecStatus(
   now: Date,
 ): SkeletonAppStatus {
   const message = `The spec is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
-  let conditions = previous?.conditions ?? [];
-  conditions = setCondition(
-    conditions,
-    { type: 'Ready', status: 'False', reason: 'InvalidSpec', message },
-    now,
+  return failureStatus(
+    previous,
     generation,
-  );
-  conditions = setCondition(
-    conditions,
-    { type: 'Degraded', status: 'True', reason: 'InvalidSpec', message },
+    [
+      { type: 'Ready', status: 'False', reason: 'InvalidSpec', message },
+      { type: 'Degraded', status: 'True', reason: 'InvalidSpec', message },
+    ],
     now,
-    generation,
   );
-  return { ...previous, observedGeneration: generation, conditions, phase: 'InvalidSpec' };
 }

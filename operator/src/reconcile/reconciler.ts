@@ -29,6 +29,7 @@ import {
 import { invalidSpecStatus } from './invalid-spec.js';
 import { decideMigration, observeJob, withMigrationStatus } from './migration-gate.js';
 import { observeDeployment } from './observe.js';
+import { ReconcileStepError, reconcileErrorStatus } from './reconcile-error.js';
 
 /** Marks a SkeletonApp whose deletion the operator has yet to record. */
 export const FINALIZER = 'platform.skeleton.dev/finalizer';
@@ -107,6 +108,15 @@ const JOB = { apiVersion: 'batch/v1', kind: 'Job' };
 /** Migration Jobs kept (the newest), besides the current one, for their logs and status. */
 export const MIGRATION_JOBS_KEPT = 3;
 
+/** Runs one write of a reconcile, naming it in the error a person reads on status. */
+async function step<T>(name: string, write: () => Promise<T>, keySet = false): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    throw new ReconcileStepError(name, error, keySet);
+  }
+}
+
 const createdAt = (object: Live) => new Date(object.metadata?.creationTimestamp ?? 0).getTime() || 0;
 
 function subjectOf(app: SkeletonAppObject, namespace: string, name: string): EventSubject {
@@ -155,7 +165,9 @@ export function createReconciler(deps: ReconcilerDeps) {
       const key = `${object.apiVersion}/${object.kind}/${namespace}/${object.metadata.name}`;
       const live = view.child(object, namespace, object.metadata.name);
       if (isUpToDate(object, live, appliedVersions.get(key))) continue;
-      const stored = (await writer.apply(object)) as Live | undefined;
+      const stored = (await step(`Applying ${object.kind}/${object.metadata.name}`, () =>
+        writer.apply(object),
+      )) as Live | undefined;
       const version = stored?.metadata?.resourceVersion;
       if (version) appliedVersions.set(key, version);
       const outcome = applyOutcome(object, live, version);
@@ -196,7 +208,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     for (const { kind, object } of owned) {
       const id = `${kind.kind}/${object.metadata?.name}`;
       if (kind.kind === 'Job' ? keptJobs.has(object.metadata?.name ?? '') : wanted.has(id)) continue;
-      await writer.remove(kind, object);
+      await step(`Removing ${id}`, () => writer.remove(kind, object));
       removed.push(id);
     }
     return removed;
@@ -229,13 +241,12 @@ export function createReconciler(deps: ReconcilerDeps) {
     const honoured = request !== undefined && (plan.action === 'published-next' || plan.action === 'created');
     if (plan.changed || honoured) {
       const handled = honoured ? request : stored.handledRequest;
-      await writer.apply(
-        keySetSecret(
-          { name, namespace, uid: app.metadata?.uid ?? '', image: spec.image },
-          plan.document,
-          handled,
-        ),
+      const secret = keySetSecret(
+        { name, namespace, uid: app.metadata?.uid ?? '', image: spec.image },
+        plan.document,
+        handled,
       );
+      await step(`Writing the key-set Secret ${secret.metadata.name}`, () => writer.apply(secret), true);
       log('info', 'key set updated', { namespace, name, action: plan.action, currentKid: plan.currentKid });
       const event = rotationEvent(plan);
       if (event) await events.record(subject, 'Normal', event.reason, event.note);
@@ -266,7 +277,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     }
   }
 
-  return async function reconcile(key: string): Promise<ReconcileOutcome> {
+  async function reconcile(key: string): Promise<ReconcileOutcome> {
     const [namespace = '', name = ''] = key.split('/');
     let app = view.app(namespace, name);
     if (!app) {
@@ -293,7 +304,47 @@ export function createReconciler(deps: ReconcilerDeps) {
       return undefined;
     }
 
-    const { spec } = parsed;
+    try {
+      return await converge(app, namespace, name, parsed.spec, subject, generation, previous);
+    } catch (error) {
+      if (error instanceof ReconcileStepError && error.needsAPerson)
+        await reportFailure(app, subject, generation, previous, error);
+      throw error;
+    }
+  }
+
+  /** Tells the app's status (and events) that a write was refused; the queue retries with back-off. */
+  async function reportFailure(
+    app: SkeletonAppObject,
+    subject: EventSubject,
+    generation: number,
+    previous: SkeletonAppStatus | undefined,
+    error: ReconcileStepError,
+  ): Promise<void> {
+    const next = reconcileErrorStatus(previous, generation, error, deps.clock());
+    if (!statusChanged(previous, next)) return;
+    try {
+      await writer.patchStatus(app, previous, next);
+      await announce(subject, previous, next);
+    } catch (statusError) {
+      log('warn', 'the failure could not be written to status', {
+        namespace: app.metadata?.namespace,
+        name: app.metadata?.name,
+        error: String(statusError),
+      });
+    }
+  }
+
+  /** Brings the children, the key set and the status in line with a valid spec. */
+  async function converge(
+    app: SkeletonAppObject,
+    namespace: string,
+    name: string,
+    spec: SkeletonAppSpec,
+    subject: EventSubject,
+    generation: number,
+    previous: SkeletonAppStatus | undefined,
+  ): Promise<ReconcileOutcome> {
     // Before the Deployment: its pods mount the key set.
     const keys = await rotateKeys(app, namespace, name, spec, subject);
     const monitoringAvailable = deps.serviceMonitorAvailable();
@@ -367,7 +418,9 @@ export function createReconciler(deps: ReconcilerDeps) {
     }
     // The next rotation step is timed work: come back exactly then, rather than poll.
     return { requeueAfterMs: requeueDelay(keys.nextActionAt, now) };
-  };
+  }
+
+  return reconcile;
 }
 
 /** Never sooner than a second (no busy loop), never later than a day (timers cap at ~24.8 days). */

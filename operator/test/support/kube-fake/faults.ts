@@ -1,5 +1,6 @@
 import {
   conflict,
+  forbidden,
   internalError,
   type StatusError,
   serviceUnavailable,
@@ -23,7 +24,9 @@ export interface RequestMatcher {
 
 export interface FailRule extends RequestMatcher {
   count: number;
-  code: 409 | 429 | 500 | 503;
+  code: 403 | 409 | 429 | 500 | 503;
+  /** For 403: why, as an admission policy or RBAC would word it. */
+  reason?: string;
   /** For 429 (and 503): the Retry-After header and details.retryAfterSeconds. Defaults to 1 for 429. */
   retryAfterSeconds?: number;
 }
@@ -94,6 +97,13 @@ export class RequestCounts {
 /** The status kube-apiserver would answer a failure of this code with. */
 function statusFor(rule: FailRule, target: Target | undefined): StatusError {
   switch (rule.code) {
+    case 403:
+      return forbidden(
+        target?.group ?? '',
+        target?.resource ?? '',
+        target?.name ?? '',
+        rule.reason ?? 'injected fault',
+      );
     case 409:
       return conflict(target?.group ?? '', target?.resource ?? '', target?.name ?? '');
     case 429:

@@ -73,6 +73,25 @@ export function notFound(group: string, resource: string, name: string): StatusE
   );
 }
 
+/**
+ * 403 Forbidden: `<plural>.<group> "name" is forbidden: <reason>` (errors.NewForbidden), as RBAC or an
+ * admission policy answers.
+ */
+export function forbidden(group: string, resource: string, name: string, reason: string): StatusError {
+  return new StatusError(
+    failure(
+      403,
+      'Forbidden',
+      `${qualifiedResource(group, resource)} ${quote(name)} is forbidden: ${reason}`,
+      {
+        name,
+        group,
+        kind: resource,
+      },
+    ),
+  );
+}
+
 /** 409 AlreadyExists: `<plural>.<group> "name" already exists` (errors.NewAlreadyExists). */
 export function alreadyExists(group: string, resource: string, name: string): StatusError {
   return new StatusError(
