@@ -1,6 +1,6 @@
 import test from 'ava';
 import { APPLIED_HASH_ANNOTATION } from '../src/reconcile/desired-state.js';
-import { FINALIZER } from '../src/reconcile/reconciler.js';
+import { LEGACY_FINALIZER } from '../src/reconcile/reconciler.js';
 import { onEachBackend } from './support/each-backend.js';
 import {
   clusterWithOperator,
@@ -46,7 +46,7 @@ onEachBackend(
     );
 
     const app = await cluster.getApp(namespace, 'accounts');
-    t.deepEqual(app?.metadata.finalizers, [FINALIZER]);
+    t.is(app?.metadata.finalizers, undefined, 'no finalizer: deleting never waits for the operator');
     t.is(app?.status?.observedGeneration, 1);
     t.is(app?.status?.currentImage, 'registry.example.com/skeleton-api:1.4.2');
     t.true(
@@ -149,23 +149,42 @@ onEachBackend(
   },
 );
 
-onEachBackend('deleting a SkeletonApp removes its children and the finalizer', async (t, backend) => {
-  const { cluster, namespace } = await clusterWithOperator(t, {}, backend);
-  await cluster.createApp(exampleApp('accounts', namespace));
-  t.true(await until(async () => isReady(await cluster.getApp(namespace, 'accounts'))));
+onEachBackend(
+  'a SkeletonApp deleted while the operator is down is gone at once, its children collected',
+  async (t, backend) => {
+    const { cluster, namespace, operator } = await clusterWithOperator(t, {}, backend);
+    await cluster.createApp(exampleApp('accounts', namespace));
+    t.true(await until(async () => isReady(await cluster.getApp(namespace, 'accounts'))));
 
-  await cluster.deleteApp(namespace, 'accounts');
-  t.true(
-    await until(async () => (await cluster.getApp(namespace, 'accounts')) === undefined),
-    'the app is gone',
-  );
-  t.true(
-    await until(async () => (await cluster.childrenOf(namespace, 'accounts')).length === 0),
-    'children collected',
-  );
-  const { items } = await cluster.objects.list('events.k8s.io/v1', 'Event', namespace);
-  t.true(items.some((event) => (event as unknown as { reason: string }).reason === 'Deleted'));
-});
+    await operator.stop();
+    await cluster.deleteApp(namespace, 'accounts');
+    t.true(
+      await until(async () => (await cluster.getApp(namespace, 'accounts')) === undefined),
+      'the app is gone',
+    );
+    t.true(
+      await until(async () => (await cluster.childrenOf(namespace, 'accounts')).length === 0),
+      'children collected',
+    );
+  },
+);
+
+onEachBackend(
+  'the finalizer an older operator added is removed, so deleting the app never hangs',
+  async (t, backend) => {
+    const { cluster, namespace, operator } = await clusterWithOperator(t, {}, backend);
+    const legacy = exampleApp('accounts', namespace);
+    await cluster.createApp({ ...legacy, metadata: { ...legacy.metadata, finalizers: [LEGACY_FINALIZER] } });
+    t.true(await until(async () => isReady(await cluster.getApp(namespace, 'accounts'))));
+    t.is((await cluster.getApp(namespace, 'accounts'))?.metadata.finalizers, undefined);
+    await operator.stop();
+    await cluster.deleteApp(namespace, 'accounts');
+    t.true(
+      await until(async () => (await cluster.getApp(namespace, 'accounts')) === undefined),
+      'the app is gone',
+    );
+  },
+);
 
 test('what the spec stops asking for is removed; the rest stays and the app stays Ready', async (t) => {
   const cluster = await startCluster();

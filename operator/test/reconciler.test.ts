@@ -1,7 +1,7 @@
 import { EXAMPLE_SKELETON_APP, type KubernetesObject } from '@skeleton/charts';
 import test from 'ava';
 import type { SkeletonAppObject } from '../src/reconcile/desired-state.js';
-import { createReconciler, FINALIZER, type OwnedChild } from '../src/reconcile/reconciler.js';
+import { createReconciler, LEGACY_FINALIZER, type OwnedChild } from '../src/reconcile/reconciler.js';
 import type { SkeletonAppStatus } from '../src/status/skeleton-app-status.js';
 
 /** The reconciler alone, with the cluster replaced by maps: its decisions, without any HTTP. */
@@ -106,11 +106,10 @@ const conditionOf = (w: ReturnType<typeof world>, type: string) =>
     (condition) => condition.type === type,
   );
 
-const withFinalizer = (spec: unknown = EXAMPLE_SKELETON_APP.spec) =>
-  app({ metadata: { ...app().metadata, finalizers: [FINALIZER] }, spec });
+const withSpec = (spec: unknown = EXAMPLE_SKELETON_APP.spec) => app({ spec });
 
 test('the first Deployment is created only once the first migration completed', async (t) => {
-  const w = world(withFinalizer());
+  const w = world(withSpec());
   await w.reconcile('identity/accounts');
   t.true(w.writes.some((write) => write.startsWith('apply Job/accounts-migrate-')));
   t.false(w.writes.includes('apply Deployment/accounts'));
@@ -124,7 +123,7 @@ test('the first Deployment is created only once the first migration completed', 
 });
 
 test('a second pass over an unchanged world writes nothing', async (t) => {
-  const w = world(withFinalizer());
+  const w = world(withSpec());
   await w.reconcile('identity/accounts');
   finishJob(w, 'Complete');
   await w.reconcile('identity/accounts');
@@ -138,7 +137,7 @@ test('a second pass over an unchanged world writes nothing', async (t) => {
 });
 
 test('a failed migration keeps the old image serving, is Degraded, and is not run again', async (t) => {
-  const w = world(withFinalizer());
+  const w = world(withSpec());
   await w.reconcile('identity/accounts');
   finishJob(w, 'Complete');
   await w.reconcile('identity/accounts');
@@ -176,7 +175,7 @@ test('a failed migration keeps the old image serving, is Degraded, and is not ru
 });
 
 test('an image already running needs no Job: one removed by its TTL is not run again', async (t) => {
-  const w = world(withFinalizer());
+  const w = world(withSpec());
   await w.reconcile('identity/accounts');
   finishJob(w, 'Complete');
   await w.reconcile('identity/accounts');
@@ -187,7 +186,7 @@ test('an image already running needs no Job: one removed by its TTL is not run a
 });
 
 test('only the newest migration Jobs are kept', async (t) => {
-  const w = world(withFinalizer());
+  const w = world(withSpec());
   for (let i = 0; i < 5; i++) {
     w.children.set(`Job/old-${i}`, {
       apiVersion: 'batch/v1',
@@ -204,10 +203,17 @@ test('only the newest migration Jobs are kept', async (t) => {
   );
 });
 
-test('the finalizer is added before anything is created', async (t) => {
-  const w = world(app());
-  await w.reconcile('identity/accounts');
-  t.is(w.writes[0], `finalizers ${JSON.stringify([FINALIZER])}`);
+test('no finalizer is added; the one an older operator added is removed first', async (t) => {
+  const fresh = world(app());
+  await fresh.reconcile('identity/accounts');
+  t.false(fresh.writes.some((write) => write.startsWith('finalizers')));
+  const legacy = world(app({ metadata: { ...app().metadata, finalizers: ['other', LEGACY_FINALIZER] } }));
+  await legacy.reconcile('identity/accounts');
+  t.is(legacy.writes[0], 'finalizers ["other"]');
+  t.true(
+    legacy.writes.some((write) => write.startsWith('apply Job/')),
+    'then the reconcile goes on',
+  );
 });
 
 test('a spec this operator cannot read is reported in the status and changes nothing else', async (t) => {
@@ -228,15 +234,19 @@ test('a spec this operator cannot read is reported in the status and changes not
   t.deepEqual(w.writes, [], 'reported once');
 });
 
-test('a deleted app with the finalizer: the deletion is recorded and the finalizer removed', async (t) => {
+test('a deleted app with the legacy finalizer: only that finalizer is removed, nothing else written', async (t) => {
   const w = world(
     app({
-      metadata: { ...app().metadata, finalizers: ['other', FINALIZER], deletionTimestamp: NOW.toISOString() },
+      metadata: {
+        ...app().metadata,
+        finalizers: ['other', LEGACY_FINALIZER],
+        deletionTimestamp: NOW.toISOString(),
+      },
     }),
   );
   await w.reconcile('identity/accounts');
   t.deepEqual(w.writes, ['finalizers ["other"]'], 'only ours is removed');
-  t.deepEqual(w.events, ['Normal/Deleted']);
+  t.deepEqual(w.events, []);
   t.deepEqual(w.forgotten, ['identity/accounts']);
 });
 
@@ -266,7 +276,7 @@ const keySetOf = (w: ReturnType<typeof world>) => {
 };
 
 test('the key-set Secret is created with one current key before the Deployment, and the status names it', async (t) => {
-  const w = world(withFinalizer());
+  const w = world(withSpec());
   const outcome = await w.reconcile('identity/accounts');
   const keys = keySetOf(w)?.keys ?? [];
   t.deepEqual(
@@ -289,7 +299,7 @@ test('the key-set Secret is created with one current key before the Deployment, 
 });
 
 test('the rotate-keys annotation publishes the next key at once, once per value', async (t) => {
-  const w = world(withFinalizer());
+  const w = world(withSpec());
   await w.reconcile('identity/accounts');
   const annotated = (value: string) =>
     w.setApp({
@@ -324,7 +334,7 @@ test('the rotate-keys annotation publishes the next key at once, once per value'
 });
 
 test('an unreadable key-set Secret is replaced and reported', async (t) => {
-  const w = world(withFinalizer());
+  const w = world(withSpec());
   w.children.set('Secret/accounts-jwt-keys', {
     apiVersion: 'v1',
     kind: 'Secret',

@@ -31,8 +31,12 @@ import { decideMigration, observeJob, withMigrationStatus } from './migration-ga
 import { observeDeployment } from './observe.js';
 import { ReconcileStepError, reconcileErrorStatus } from './reconcile-error.js';
 
-/** Marks a SkeletonApp whose deletion the operator has yet to record. */
-export const FINALIZER = 'platform.skeleton.dev/finalizer';
+/**
+ * The finalizer operators before this one put on every SkeletonApp. It guarded nothing (the children
+ * go by garbage collection through their ownerReferences) but made deleting an app, its namespace or
+ * the CRD hang while the operator was down, so it is now only removed where found.
+ */
+export const LEGACY_FINALIZER = 'platform.skeleton.dev/finalizer';
 
 /** A child as cached: whatever the API server returned, read defensively. */
 export interface Live {
@@ -136,24 +140,6 @@ function subjectOf(app: SkeletonAppObject, namespace: string, name: string): Eve
  */
 export function createReconciler(deps: ReconcilerDeps) {
   const { view, writer, events, log } = deps;
-
-  async function finalize(app: SkeletonAppObject, namespace: string, name: string): Promise<void> {
-    const finalizers = app.metadata?.finalizers ?? [];
-    if (!finalizers.includes(FINALIZER)) return;
-    // The children carry ownerReferences: the garbage collector removes them once the app is gone.
-    log('info', 'SkeletonApp deleted; its objects are left to garbage collection', { namespace, name });
-    await events.record(
-      subjectOf(app, namespace, name),
-      'Normal',
-      'Deleted',
-      'The SkeletonApp is being deleted; its objects are removed by garbage collection.',
-    );
-    await writer.setFinalizers(
-      app,
-      finalizers.filter((finalizer) => finalizer !== FINALIZER),
-    );
-    events.forget({ namespace, name });
-  }
 
   /** The resourceVersion each child had when our last apply returned it (see isUpToDate). */
   const appliedVersions = new Map<string, string>();
@@ -284,12 +270,18 @@ export function createReconciler(deps: ReconcilerDeps) {
       events.forget({ namespace, name });
       return undefined;
     }
+    const finalizers = app.metadata?.finalizers ?? [];
+    if (finalizers.includes(LEGACY_FINALIZER)) {
+      const kept = finalizers.filter((finalizer) => finalizer !== LEGACY_FINALIZER);
+      const current = app;
+      app = await step('Removing the legacy finalizer', () => writer.setFinalizers(current, kept));
+      log('info', 'removed the finalizer an older operator added', { namespace, name });
+    }
+    // The children carry ownerReferences: the garbage collector removes them once the app is gone.
     if (app.metadata?.deletionTimestamp) {
-      await finalize(app, namespace, name);
+      events.forget({ namespace, name });
       return undefined;
     }
-    const finalizers = app.metadata?.finalizers ?? [];
-    if (!finalizers.includes(FINALIZER)) app = await writer.setFinalizers(app, [...finalizers, FINALIZER]);
 
     const subject = subjectOf(app, namespace, name);
     const generation = app.metadata?.generation ?? 1;

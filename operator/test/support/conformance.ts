@@ -1053,6 +1053,25 @@ export function registerConformance(target: ConformanceTarget): void {
     },
   );
 
+  check('"Finalizers": an emptied finalizer list or label map is stored as absent', async (t) => {
+    await core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: 'emptied', finalizers: ['example.com/hold'], labels: { a: 'b' } } },
+    });
+    const { status, body } = await rawRequest(
+      config,
+      'PATCH',
+      `/api/v1/namespaces/${ns}/configmaps/emptied`,
+      { metadata: { finalizers: [], labels: null } },
+      'application/merge-patch+json',
+    );
+    t.is(status, 200);
+    const metadata = (body as k8s.V1ConfigMap).metadata ?? {};
+    t.false('finalizers' in metadata, JSON.stringify(metadata.finalizers));
+    t.false('labels' in metadata, JSON.stringify(metadata.labels));
+    await core.deleteNamespacedConfigMap({ name: 'emptied', namespace: ns });
+  });
+
   check(
     '"Jobs": a Job\'s pod template is immutable; the same template applied again is accepted',
     async (t) => {

@@ -28,7 +28,20 @@ const resourceKey = (resource: ResourceType) => {
 const served = (resource: ResourceType, object: KubeObject) =>
   structuredClone(resource.storedAs ? resource.storedAs.fromStorage(object) : object);
 const kept = (resource: ResourceType, object: KubeObject) =>
-  structuredClone(resource.storedAs ? resource.storedAs.toStorage(object) : object);
+  withoutEmptyMetadata(structuredClone(resource.storedAs ? resource.storedAs.toStorage(object) : object));
+
+/** ObjectMeta's lists and maps are `omitempty`: kube-apiserver stores an emptied one as absent. */
+const OMITTED_WHEN_EMPTY = ['labels', 'annotations', 'finalizers', 'ownerReferences'] as const;
+
+function withoutEmptyMetadata(object: KubeObject): KubeObject {
+  const metadata = object.metadata as Record<string, unknown>;
+  for (const field of OMITTED_WHEN_EMPTY) {
+    const value = metadata[field];
+    if (value !== null && typeof value === 'object' && Object.keys(value).length === 0)
+      delete metadata[field];
+  }
+  return object;
+}
 const objectKey = (namespace: string | undefined, name: string) => `${namespace ?? ''}/${name}`;
 
 /**
