@@ -61,6 +61,9 @@ test('RBAC: no wildcard anywhere, and exactly the permissions the operator uses'
     'Secrets are never listed or watched',
   );
   t.false(rules.some((rule) => rule.resources.some((resource) => /^pods\/(exec|attach)$/.test(resource))));
+  const verbsOn = (resource: string) => rules.find((rule) => rule.resources.includes(resource))?.verbs;
+  t.deepEqual(verbsOn('skeletonapps'), ['get', 'list', 'watch', 'patch'], 'apps are never updated whole');
+  t.deepEqual(verbsOn('skeletonapps/status'), ['patch'], 'status is only merge-patched');
   const leases = byKind('Role')[0]?.rules?.find((rule) => rule.resources.includes('leases'));
   t.deepEqual(leases?.verbs, ['get', 'create', 'update'], 'leader election only, in its own namespace');
 });

@@ -19,16 +19,15 @@ export interface PolicyRule {
  * - CustomResourceDefinitions are watched to notice when the ServiceMonitor API appears.
  */
 export const OPERATOR_CLUSTER_PERMISSIONS: readonly PolicyRule[] = [
+  // Apps are read from the watch and changed by merge patch only (the legacy finalizer's removal);
+  // status only by merge patch on /status.
   {
     apiGroups: [SKELETON_APP.group],
     resources: [SKELETON_APP.plural],
-    verbs: ['get', 'list', 'watch', 'patch', 'update'],
+    verbs: ['get', 'list', 'watch', 'patch'],
   },
-  {
-    apiGroups: [SKELETON_APP.group],
-    resources: [`${SKELETON_APP.plural}/status`],
-    verbs: ['get', 'patch', 'update'],
-  },
+  { apiGroups: [SKELETON_APP.group], resources: [`${SKELETON_APP.plural}/status`], verbs: ['patch'] },
+  // blockOwnerDeletion on the children's ownerReferences needs it (OwnerReferencesPermissionEnforcement).
   { apiGroups: [SKELETON_APP.group], resources: [`${SKELETON_APP.plural}/finalizers`], verbs: ['update'] },
   { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'create', 'patch'] },
   {
