@@ -147,6 +147,64 @@ test('requeueAfter schedules the next pass; the sooner of two delays wins', asyn
   t.deepEqual(order, ['k']);
 });
 
+test('a pass past its timeout is aborted, and its key stays busy until that pass has settled', async (t) => {
+  const log: string[] = [];
+  const errors: unknown[] = [];
+  let passes = 0;
+  const queue = new WorkQueue(
+    async (_key, signal) => {
+      const pass = ++passes;
+      log.push(`start ${pass}`);
+      if (pass > 1) return;
+      // Abandoned work takes a while to wind down once aborted, as a request in flight does.
+      await new Promise((_resolve, reject) =>
+        signal.addEventListener('abort', () => {
+          log.push(`aborted ${pass}`);
+          setTimeout(() => {
+            log.push(`settled ${pass}`);
+            reject(new Error('the request was aborted'));
+          }, 50);
+        }),
+      );
+    },
+    {
+      concurrency: 2,
+      timeoutMs: 20,
+      backoff: { baseMs: 1, maxMs: 1 },
+      observer: { finished: (_key, _seconds, outcome, error) => outcome === 'error' && errors.push(error) },
+    },
+  );
+  queue.add('app');
+  await until(() => log.includes('aborted 1'));
+  queue.add('app');
+  await until(() => passes >= 2);
+  t.deepEqual(log.slice(0, 4), ['start 1', 'aborted 1', 'settled 1', 'start 2']);
+  t.is(
+    (errors[0] as Error).message,
+    'reconcile of app took longer than 20 ms',
+    'the timeout is what failed it',
+  );
+});
+
+test('a pass that ignores its signal and finishes late has failed all the same, and is retried', async (t) => {
+  const outcomes: string[] = [];
+  let passes = 0;
+  const queue = new WorkQueue(
+    async () => {
+      if (++passes === 1) await sleep(40);
+    },
+    {
+      concurrency: 1,
+      timeoutMs: 20,
+      backoff: { baseMs: 1, maxMs: 1 },
+      observer: { finished: (_key, _seconds, outcome) => outcomes.push(outcome) },
+    },
+  );
+  queue.add('app');
+  await until(() => outcomes.length >= 2);
+  t.deepEqual(outcomes.slice(0, 2), ['error', 'success']);
+});
+
 test('shutdown stops taking work and waits for the reconciles in flight', async (t) => {
   const finished: string[] = [];
   const queue = new WorkQueue(

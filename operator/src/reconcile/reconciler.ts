@@ -64,19 +64,24 @@ export interface ClusterView {
   /** Every cached child in `namespace` whose controller is the app with this uid. */
   owned(namespace: string, ownerUid: string): OwnedChild[];
   /** A Secret read from the API server (Secrets are never listed or watched); undefined if absent. */
-  secret(namespace: string, name: string): Promise<StoredSecret | undefined>;
+  secret(namespace: string, name: string, signal: AbortSignal): Promise<StoredSecret | undefined>;
 }
 
-/** Writes; each returns the object as the API server stored it. */
+/** Writes; each returns the object as the API server stored it. `signal` aborts the request. */
 export interface ClusterWriter {
-  apply(object: KubernetesObject): Promise<unknown>;
+  apply(object: KubernetesObject, signal: AbortSignal): Promise<unknown>;
   /** Deletes exactly this object (its uid is a precondition), leaving its dependents to the GC. */
-  remove(kind: KindRef, object: OwnedChild['object']): Promise<void>;
-  setFinalizers(app: SkeletonAppObject, finalizers: string[]): Promise<SkeletonAppObject>;
+  remove(kind: KindRef, object: OwnedChild['object'], signal: AbortSignal): Promise<void>;
+  setFinalizers(
+    app: SkeletonAppObject,
+    finalizers: string[],
+    signal: AbortSignal,
+  ): Promise<SkeletonAppObject>;
   patchStatus(
     app: SkeletonAppObject,
     previous: SkeletonAppStatus | undefined,
     next: SkeletonAppStatus,
+    signal: AbortSignal,
   ): Promise<unknown>;
 }
 
@@ -86,7 +91,13 @@ export interface ReconcilerDeps {
   view: ClusterView;
   writer: ClusterWriter;
   events: {
-    record(subject: EventSubject, type: EventType, reason: string, note: string): Promise<unknown>;
+    record(
+      subject: EventSubject,
+      type: EventType,
+      reason: string,
+      note: string,
+      signal: AbortSignal,
+    ): Promise<unknown>;
     forget(subject: { namespace: string; name: string }): void;
   };
   /** Whether the monitoring.coreos.com ServiceMonitor API is served right now. */
@@ -125,7 +136,12 @@ function subjectOf(app: SkeletonAppObject, namespace: string, name: string): Eve
 export function createReconciler(deps: ReconcilerDeps) {
   const { view, writer, events, log } = deps;
 
-  async function finalize(app: SkeletonAppObject, namespace: string, name: string): Promise<void> {
+  async function finalize(
+    app: SkeletonAppObject,
+    namespace: string,
+    name: string,
+    signal: AbortSignal,
+  ): Promise<void> {
     const finalizers = app.metadata?.finalizers ?? [];
     if (!finalizers.includes(FINALIZER)) return;
     // The children carry ownerReferences: the garbage collector removes them once the app is gone.
@@ -135,10 +151,12 @@ export function createReconciler(deps: ReconcilerDeps) {
       'Normal',
       'Deleted',
       'The SkeletonApp is being deleted; its objects are removed by garbage collection.',
+      signal,
     );
     await writer.setFinalizers(
       app,
       finalizers.filter((finalizer) => finalizer !== FINALIZER),
+      signal,
     );
     events.forget({ namespace, name });
   }
@@ -147,13 +165,17 @@ export function createReconciler(deps: ReconcilerDeps) {
   const appliedVersions = new Map<string, string>();
 
   /** Applies what is missing, differs or was changed by someone else; returns the children it changed. */
-  async function applyChildren(desired: KubernetesObject[], namespace: string): Promise<string[]> {
+  async function applyChildren(
+    desired: KubernetesObject[],
+    namespace: string,
+    signal: AbortSignal,
+  ): Promise<string[]> {
     const written: string[] = [];
     for (const object of desired) {
       const key = `${object.apiVersion}/${object.kind}/${namespace}/${object.metadata.name}`;
       const live = view.child(object, namespace, object.metadata.name);
       if (isUpToDate(object, live, appliedVersions.get(key))) continue;
-      const stored = (await writer.apply(object)) as Live | undefined;
+      const stored = (await writer.apply(object, signal)) as Live | undefined;
       const version = stored?.metadata?.resourceVersion;
       if (version) appliedVersions.set(key, version);
       const outcome = applyOutcome(object, live, version);
@@ -180,6 +202,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     namespace: string,
     uid: string,
     currentJob: string,
+    signal: AbortSignal,
   ): Promise<string[]> {
     const wanted = new Set(desired.map((object) => `${object.kind}/${object.metadata.name}`));
     const owned = view.owned(namespace, uid);
@@ -194,7 +217,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     for (const { kind, object } of owned) {
       const id = `${kind.kind}/${object.metadata?.name}`;
       if (kind.kind === 'Job' ? keptJobs.has(object.metadata?.name ?? '') : wanted.has(id)) continue;
-      await writer.remove(kind, object);
+      await writer.remove(kind, object, signal);
       removed.push(id);
     }
     return removed;
@@ -211,8 +234,9 @@ export function createReconciler(deps: ReconcilerDeps) {
     name: string,
     spec: SkeletonAppSpec,
     subject: EventSubject,
+    signal: AbortSignal,
   ): Promise<RotationPlan> {
-    const secret = await view.secret(namespace, keySetSecretName(name));
+    const secret = await view.secret(namespace, keySetSecretName(name), signal);
     const stored = readKeySetSecret(secret);
     if (secret && !stored.document)
       log('warn', 'the key-set Secret cannot be read; a new key set replaces it', { namespace, name });
@@ -233,10 +257,11 @@ export function createReconciler(deps: ReconcilerDeps) {
           plan.document,
           handled,
         ),
+        signal,
       );
       log('info', 'key set updated', { namespace, name, action: plan.action, currentKid: plan.currentKid });
       const event = rotationEvent(plan);
-      if (event) await events.record(subject, 'Normal', event.reason, event.note);
+      if (event) await events.record(subject, 'Normal', event.reason, event.note, signal);
     }
     return plan;
   }
@@ -245,26 +270,27 @@ export function createReconciler(deps: ReconcilerDeps) {
     subject: EventSubject,
     previous: SkeletonAppStatus | undefined,
     next: SkeletonAppStatus,
+    signal: AbortSignal,
   ): Promise<void> {
     const before = (type: Parameters<typeof findStatusCondition>[1]) => findStatusCondition(previous, type);
     const after = (type: Parameters<typeof findStatusCondition>[1]) => findStatusCondition(next, type);
     const ready = after('Ready');
     if (ready && ready.status !== before('Ready')?.status) {
-      if (ready.status === 'True') await events.record(subject, 'Normal', 'Ready', ready.message);
+      if (ready.status === 'True') await events.record(subject, 'Normal', 'Ready', ready.message, signal);
       else if (before('Ready')?.status === 'True')
-        await events.record(subject, 'Warning', 'NotReady', `${ready.reason}: ${ready.message}`);
+        await events.record(subject, 'Warning', 'NotReady', `${ready.reason}: ${ready.message}`, signal);
     }
     const degraded = after('Degraded');
     if (degraded?.status === 'True' && before('Degraded')?.status !== 'True')
-      await events.record(subject, 'Warning', degraded.reason, degraded.message);
+      await events.record(subject, 'Warning', degraded.reason, degraded.message, signal);
     const monitoring = after('MonitoringAvailable');
     if (monitoring && monitoring.reason !== before('MonitoringAvailable')?.reason) {
       if (monitoring.reason === 'ServiceMonitorAPIMissing')
-        await events.record(subject, 'Warning', monitoring.reason, monitoring.message);
+        await events.record(subject, 'Warning', monitoring.reason, monitoring.message, signal);
     }
   }
 
-  return async function reconcile(key: string): Promise<ReconcileOutcome> {
+  return async function reconcile(key: string, signal: AbortSignal): Promise<ReconcileOutcome> {
     const [namespace = '', name = ''] = key.split('/');
     let app = view.app(namespace, name);
     if (!app) {
@@ -272,11 +298,12 @@ export function createReconciler(deps: ReconcilerDeps) {
       return undefined;
     }
     if (app.metadata?.deletionTimestamp) {
-      await finalize(app, namespace, name);
+      await finalize(app, namespace, name, signal);
       return undefined;
     }
     const finalizers = app.metadata?.finalizers ?? [];
-    if (!finalizers.includes(FINALIZER)) app = await writer.setFinalizers(app, [...finalizers, FINALIZER]);
+    if (!finalizers.includes(FINALIZER))
+      app = await writer.setFinalizers(app, [...finalizers, FINALIZER], signal);
 
     const subject = subjectOf(app, namespace, name);
     const generation = app.metadata?.generation ?? 1;
@@ -285,15 +312,15 @@ export function createReconciler(deps: ReconcilerDeps) {
     if (!parsed.ok) {
       const next = invalidSpecStatus(previous, generation, parsed.problems, deps.clock());
       if (statusChanged(previous, next)) {
-        await writer.patchStatus(app, previous, next);
-        await announce(subject, previous, next);
+        await writer.patchStatus(app, previous, next, signal);
+        await announce(subject, previous, next, signal);
       }
       return undefined;
     }
 
     const { spec } = parsed;
     // Before the Deployment: its pods mount the key set.
-    const keys = await rotateKeys(app, namespace, name, spec, subject);
+    const keys = await rotateKeys(app, namespace, name, spec, subject, signal);
     const monitoringAvailable = deps.serviceMonitorAvailable();
     const jobName = migrationJobName(name, spec);
     const live = view.child(DEPLOYMENT, namespace, name);
@@ -312,12 +339,12 @@ export function createReconciler(deps: ReconcilerDeps) {
         (object.kind !== 'Job' || gate.runJob) &&
         (object.kind !== 'Deployment' || gate.approvedImage !== undefined),
     );
-    const written = await applyChildren(desired, namespace);
+    const written = await applyChildren(desired, namespace, signal);
     if (written.length > 0) {
       log('info', 'applied', { namespace, name, objects: written });
-      await events.record(subject, 'Normal', 'Applied', `Applied ${written.join(', ')}.`);
+      await events.record(subject, 'Normal', 'Applied', `Applied ${written.join(', ')}.`, signal);
     }
-    const removed = await prune(desired, namespace, app.metadata?.uid ?? '', jobName);
+    const removed = await prune(desired, namespace, app.metadata?.uid ?? '', jobName, signal);
     if (removed.length > 0) {
       log('info', 'removed what the spec no longer asks for', { namespace, name, objects: removed });
       await events.record(
@@ -325,6 +352,7 @@ export function createReconciler(deps: ReconcilerDeps) {
         'Normal',
         'Removed',
         `Removed ${removed.join(', ')}: the spec no longer asks for them.`,
+        signal,
       );
     }
 
@@ -356,8 +384,8 @@ export function createReconciler(deps: ReconcilerDeps) {
       generation,
     );
     if (statusChanged(previous, next)) {
-      await writer.patchStatus(app, previous, next);
-      await announce(subject, previous, next);
+      await writer.patchStatus(app, previous, next, signal);
+      await announce(subject, previous, next, signal);
     }
     // The next rotation step is timed work: come back exactly then, rather than poll.
     return { requeueAfterMs: requeueDelay(keys.nextActionAt, now) };
