@@ -2,6 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import { SKELETON_APP } from '@skeleton/charts';
 import type { OperatorConfig } from './config.js';
 import { EventRecorder } from './events/event-recorder.js';
+import { abortOn } from './kube/abortable-requests.js';
 import { createKubeWriter } from './kube/kube-writer.js';
 import {
   collectionPath,
@@ -42,7 +43,7 @@ export interface OperatorOptions {
   clock?: () => Date;
   /** Every app is reconciled again this often, as a safety net (default 10 min). */
   resyncPeriodMs?: number;
-  /** A reconcile taking longer fails and is retried (default 60 s). */
+  /** A reconcile taking longer is aborted, fails and is retried (default 60 s). */
   reconcileTimeoutMs?: number;
   watch?: { inactivityTimeoutMs?: number; backoff?: BackoffOptions };
   queue?: Pick<WorkQueueOptions, 'backoff' | 'bucket'>;
@@ -58,14 +59,6 @@ const APP_RESOURCE = {
 
 const keyOf = (object: { metadata?: { namespace?: string; name?: string } }) =>
   `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /**
  * The SkeletonApp operator: watches SkeletonApps and their children on every replica (warm caches,
@@ -120,11 +113,11 @@ export class SkeletonAppOperator {
 
     const eventsApi = kubeConfig.makeApiClient(k8s.EventsV1Api);
     const events = new EventRecorder({
-      create: (body) =>
-        eventsApi.createNamespacedEvent({
-          namespace: body.metadata.namespace,
-          body: body as unknown as k8s.EventsV1Event,
-        }),
+      create: (body, signal) =>
+        eventsApi.createNamespacedEvent(
+          { namespace: body.metadata.namespace, body: body as unknown as k8s.EventsV1Event },
+          signal && abortOn(signal),
+        ),
       reportingController: REPORTING_CONTROLLER,
       reportingInstance: config.leaderElection.identity,
       clock: options.clock,
@@ -138,9 +131,9 @@ export class SkeletonAppOperator {
         child: (kind, namespace, name) =>
           this.childCache(kindKey(kind), namespace)?.get(namespace, name) as Live | undefined,
         owned: (namespace, ownerUid) => this.ownedChildren(namespace, ownerUid),
-        secret: async (namespace, name) => {
+        secret: async (namespace, name, signal) => {
           try {
-            return await core.readNamespacedSecret({ namespace, name });
+            return await core.readNamespacedSecret({ namespace, name }, abortOn(signal));
           } catch (error) {
             if (error instanceof k8s.ApiException && error.code === 404) return undefined;
             throw error;
@@ -353,10 +346,10 @@ export class SkeletonAppOperator {
     const { logger, config } = this.options;
     logger.info({ identity: config.leaderElection.identity }, 'leading: reconciling SkeletonApps');
     this.metrics.setLeader(config.leaderElection.leaseName, true);
-    const timeoutMs = this.options.reconcileTimeoutMs ?? 60_000;
     const observer = this.metrics.queueObserver(() => this.queue?.depth ?? 0);
-    this.queue = new WorkQueue((key) => withTimeout(this.reconcile(key), timeoutMs, `reconcile of ${key}`), {
+    this.queue = new WorkQueue(this.reconcile, {
       concurrency: config.concurrency,
+      timeoutMs: this.options.reconcileTimeoutMs ?? 60_000,
       ...this.options.queue,
       observer: {
         ...observer,

@@ -372,6 +372,39 @@ test('a document with missing or unreadable times is repaired as if they were no
   ]);
 });
 
+test('a key whose creation time alone is unreadable has just that time repaired', (t) => {
+  const key = keyFactory().generate('current', T0);
+  const stored: KeySetDocument = {
+    keys: [{ ...key, createdAt: 'last tuesday', activatedAt: '2025-01-01T00:00:00Z' }],
+  };
+  const plan = planAt(stored, at(HOUR));
+  t.like(plan, { action: 'none', changed: true, lastRotationTime: '2025-01-01T00:00:00Z' });
+  t.deepEqual(plan.document.keys[0], { ...stored.keys[0], createdAt: '2025-01-01T01:00:00Z' });
+  t.deepEqual(plan.nextActionAt, at(720 * HOUR), 'still rotated from when it became current');
+});
+
+test('a current key whose activation time alone is unreadable is repaired, then rotated on schedule', (t) => {
+  const factory = keyFactory();
+  const [current, previous] = [factory.generate('current', T0), factory.generate('next', T0)];
+  const healthy: StoredKey = { ...previous, state: 'previous', retiredAt: '2025-01-01T00:00:00Z' };
+  const stored: KeySetDocument = { keys: [{ ...current, activatedAt: 'soon' }, healthy] };
+  const repairedAt = at(10 * MINUTE);
+  const plan = planAt(stored, repairedAt, { factory });
+  t.like(plan, { action: 'none', changed: true });
+  t.deepEqual(plan.document.keys[0], { ...current, activatedAt: '2025-01-01T00:10:00Z' });
+  t.deepEqual(plan.document.keys[1], healthy, 'the readable key is kept as it was');
+
+  // Measured from the repaired time, the key is rotated like any other.
+  const { calls } = run({ stored: plan.document, from: repairedAt, until: at(800 * HOUR), ...factory });
+  const rotation = repairedAt.getTime() + 720 * HOUR;
+  t.deepEqual(steps(calls), [
+    { at: at(HOUR).toISOString(), action: 'retired-previous' },
+    { at: new Date(rotation).toISOString(), action: 'published-next' },
+    { at: new Date(rotation + 7 * MINUTE).toISOString(), action: 'promoted' },
+    { at: new Date(rotation + 7 * MINUTE + HOUR).toISOString(), action: 'retired-previous' },
+  ]);
+});
+
 test('a repair is written together with a step that is due', (t) => {
   const factory = keyFactory();
   const published = run({ from: T0, until: at(720 * HOUR), ...factory }).stored as KeySetDocument;

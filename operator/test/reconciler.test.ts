@@ -65,7 +65,7 @@ function world(app: SkeletonAppObject | undefined) {
     log: (level, msg, fields) => logs.push(`${level} ${msg} ${JSON.stringify(fields)}`),
   });
   return {
-    reconcile,
+    reconcile: (key: string) => reconcile(key, new AbortController().signal),
     writes,
     events,
     forgotten,

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { ItemBackoff } from '../src/queue/item-backoff.js';
 import { TokenBucket } from '../src/queue/token-bucket.js';
-import { type ReconcileOutcome, WorkQueue } from '../src/queue/work-queue.js';
+import { type ReconcileOutcome, WorkQueue, type WorkQueueOptions } from '../src/queue/work-queue.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -11,6 +11,15 @@ async function until(condition: () => boolean, timeoutMs = 2_000): Promise<void>
     if (Date.now() > deadline) throw new Error('condition not reached in time');
     await sleep(5);
   }
+}
+
+/** A queue whose reconcile only notes the keys it is given, in order. */
+function recordingQueue(options: WorkQueueOptions) {
+  const seen: string[] = [];
+  const queue = new WorkQueue(async (key) => {
+    seen.push(key);
+  }, options);
+  return { queue, seen };
 }
 
 test('a key added many times while queued is reconciled once', async (t) => {
@@ -134,17 +143,69 @@ test('requeueAfter schedules the next pass; the sooner of two delays wins', asyn
   await until(() => passes.length === 2);
   t.true((passes[1] as number) >= 38);
 
-  const order: string[] = [];
-  const other = new WorkQueue(
-    async (key) => {
-      order.push(key);
-    },
-    { concurrency: 1 },
-  );
+  const { queue: other, seen: order } = recordingQueue({ concurrency: 1 });
   other.addAfter('k', 200);
   other.addAfter('k', 10);
   await until(() => order.length === 1, 100);
   t.deepEqual(order, ['k']);
+});
+
+test('a pass past its timeout is aborted, and its key stays busy until that pass has settled', async (t) => {
+  const log: string[] = [];
+  const errors: unknown[] = [];
+  let passes = 0;
+  const queue = new WorkQueue(
+    async (_key, signal) => {
+      const pass = ++passes;
+      log.push(`start ${pass}`);
+      if (pass > 1) return;
+      // Abandoned work takes a while to wind down once aborted, as a request in flight does.
+      await new Promise((_resolve, reject) =>
+        signal.addEventListener('abort', () => {
+          log.push(`aborted ${pass}`);
+          setTimeout(() => {
+            log.push(`settled ${pass}`);
+            reject(new Error('the request was aborted'));
+          }, 50);
+        }),
+      );
+    },
+    {
+      concurrency: 2,
+      timeoutMs: 20,
+      backoff: { baseMs: 1, maxMs: 1 },
+      observer: { finished: (_key, _seconds, outcome, error) => outcome === 'error' && errors.push(error) },
+    },
+  );
+  queue.add('app');
+  await until(() => log.includes('aborted 1'));
+  queue.add('app');
+  await until(() => passes >= 2);
+  t.deepEqual(log.slice(0, 4), ['start 1', 'aborted 1', 'settled 1', 'start 2']);
+  t.is(
+    (errors[0] as Error).message,
+    'reconcile of app took longer than 20 ms',
+    'the timeout is what failed it',
+  );
+});
+
+test('a pass that ignores its signal and finishes late has failed all the same, and is retried', async (t) => {
+  const outcomes: string[] = [];
+  let passes = 0;
+  const queue = new WorkQueue(
+    async () => {
+      if (++passes === 1) await sleep(40);
+    },
+    {
+      concurrency: 1,
+      timeoutMs: 20,
+      backoff: { baseMs: 1, maxMs: 1 },
+      observer: { finished: (_key, _seconds, outcome) => outcomes.push(outcome) },
+    },
+  );
+  queue.add('app');
+  await until(() => outcomes.length >= 2);
+  t.deepEqual(outcomes.slice(0, 2), ['error', 'success']);
 });
 
 test('shutdown stops taking work and waits for the reconciles in flight', async (t) => {
@@ -214,4 +275,168 @@ test('idle: work scheduled for later does not count, a retry waiting out its bac
   fail = false;
   await until(() => queue.idle);
   t.true(queue.idle, 'idle again once the retry succeeded');
+});
+
+/** A reconcile that holds each key until the test lets it finish. */
+function heldReconciles() {
+  const held = new Map<string, () => void>();
+  return {
+    reconcile: (key: string) => new Promise<void>((resolve) => held.set(key, resolve)),
+    running: () => [...held.keys()],
+    release(key: string) {
+      held.get(key)?.();
+      held.delete(key);
+    },
+  };
+}
+
+test('idle: not while a key is queued or being reconciled', async (t) => {
+  const work = heldReconciles();
+  const queue = new WorkQueue(work.reconcile, { concurrency: 1 });
+  t.true(queue.idle, 'a new queue');
+  queue.add('a');
+  queue.add('b');
+  t.is(queue.depth, 1);
+  t.false(queue.idle, 'a running, b queued');
+  work.release('a');
+  await until(() => work.running().includes('b'));
+  t.is(queue.depth, 0);
+  t.false(queue.idle, 'b running, nothing queued');
+  work.release('b');
+  await until(() => queue.idle);
+  t.true(queue.idle);
+});
+
+test('of two delays for one key the sooner wins, whichever came first, and the key runs once', async (t) => {
+  for (const delays of [
+    [150, 10],
+    [10, 150],
+  ]) {
+    const runs: number[] = [];
+    const started = performance.now();
+    const queue = new WorkQueue(
+      async () => {
+        runs.push(performance.now() - started);
+      },
+      { concurrency: 1 },
+    );
+    for (const delay of delays) queue.addAfter('k', delay);
+    await sleep(250);
+    t.is(runs.length, 1, `${delays}: once`);
+    t.true((runs[0] as number) < 100, `${delays}: at the sooner delay`);
+  }
+});
+
+test('a delay of zero or less adds the key at once', (t) => {
+  const { queue, seen } = recordingQueue({ concurrency: 2 });
+  queue.addAfter('now', 0);
+  queue.addAfter('overdue', -5);
+  t.deepEqual(seen, ['now', 'overdue'], 'both started before addAfter returned');
+});
+
+test('failures back off up to the cap and stay there', async (t) => {
+  const delays: number[] = [];
+  let calls = 0;
+  const queue = new WorkQueue(
+    async () => {
+      if (++calls <= 5) throw new Error('api server said no');
+    },
+    {
+      concurrency: 1,
+      backoff: { baseMs: 2, maxMs: 5 },
+      observer: { retried: (_key, delay) => delays.push(delay) },
+    },
+  );
+  queue.add('flaky');
+  await until(() => calls === 6);
+  t.deepEqual(delays, [2, 4, 5, 5, 5]);
+});
+
+test('with no observer a failure is retried all the same', async (t) => {
+  let calls = 0;
+  const queue = new WorkQueue(
+    async () => {
+      if (++calls === 1) throw new Error('api server said no');
+    },
+    { concurrency: 1, backoff: { baseMs: 1, maxMs: 1 } },
+  );
+  queue.add('flaky');
+  await until(() => calls === 2);
+  t.is(calls, 2);
+});
+
+test('the observer is told how long a key waited, how long its pass took, and how it ended', async (t) => {
+  const started: [string, number][] = [];
+  const finished: [string, number, string][] = [];
+  const queue = new WorkQueue(
+    async (key): Promise<ReconcileOutcome> => {
+      await sleep(30);
+      return key === 'timed' ? { requeueAfterMs: 60_000 } : undefined;
+    },
+    {
+      concurrency: 1,
+      observer: {
+        started: (key, seconds) => started.push([key, seconds]),
+        finished: (key, seconds, outcome) => finished.push([key, seconds, outcome]),
+      },
+    },
+  );
+  t.teardown(() => queue.shutdown(0));
+  queue.add('plain');
+  queue.add('timed');
+  await until(() => finished.length === 2);
+  t.deepEqual(
+    finished.map(([key, , outcome]) => [key, outcome]),
+    [
+      ['plain', 'success'],
+      ['timed', 'requeue_after'],
+    ],
+  );
+  for (const [key, seconds] of finished) t.true(seconds >= 0.025 && seconds < 1, `${key} took ${seconds} s`);
+  const [first, second] = started.map(([, seconds]) => seconds) as [number, number];
+  t.true(first < 0.02, `the first key started at once, not after ${first} s`);
+  t.true(second >= 0.025 && second < 1, `the second waited for the first: ${second} s`);
+});
+
+test('shutdown waits for every reconcile in flight, not only the first to finish', async (t) => {
+  const finished: string[] = [];
+  const queue = new WorkQueue(
+    async (key) => {
+      await sleep(key === 'quick' ? 10 : 60);
+      finished.push(key);
+    },
+    { concurrency: 2 },
+  );
+  queue.add('quick');
+  queue.add('slow');
+  await queue.shutdown(1_000);
+  t.deepEqual(finished, ['quick', 'slow']);
+});
+
+test('shutdown stops waiting once its timeout has passed', async (t) => {
+  const work = heldReconciles();
+  const queue = new WorkQueue(work.reconcile, { concurrency: 1 });
+  t.teardown(() => work.release('stuck'));
+  queue.add('stuck');
+  const outcome = await Promise.race([
+    queue.shutdown(50).then(() => 'returned'),
+    sleep(1_000).then(() => 'still waiting'),
+  ]);
+  t.is(outcome, 'returned');
+});
+
+test('a pass that fails during shutdown is not retried and leaves nothing pending', async (t) => {
+  let fail: (error: Error) => void = () => {};
+  const queue = new WorkQueue(
+    () =>
+      new Promise<void>((_resolve, reject) => {
+        fail = reject;
+      }),
+    { concurrency: 1, backoff: { baseMs: 1, maxMs: 1 } },
+  );
+  queue.add('app');
+  const stopped = queue.shutdown(1_000);
+  fail(new Error('cut off'));
+  await stopped;
+  t.true(queue.idle);
 });

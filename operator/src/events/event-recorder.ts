@@ -27,8 +27,8 @@ export interface EventBody {
 }
 
 export interface EventRecorderOptions {
-  /** Sends one event; failures are logged, never thrown into a reconcile. */
-  create(event: EventBody): Promise<unknown>;
+  /** Sends one event, aborted by `signal`; failures are logged, never thrown into a reconcile. */
+  create(event: EventBody, signal?: AbortSignal): Promise<unknown>;
   reportingController: string;
   reportingInstance: string;
   clock?: () => Date;
@@ -88,7 +88,13 @@ export class EventRecorder {
   }
 
   /** Records the event unless the object's budget is spent or the same event was just sent. */
-  async record(subject: EventSubject, type: EventType, reason: string, note: string): Promise<boolean> {
+  async record(
+    subject: EventSubject,
+    type: EventType,
+    reason: string,
+    note: string,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
     const now = this.clock();
     const budget = this.budgetOf(subject, now.getTime());
     const fingerprint = `${reason}\n${note}`;
@@ -115,7 +121,7 @@ export class EventRecorder {
       regarding: subject,
     };
     try {
-      await this.options.create(event);
+      await this.options.create(event, signal);
       return true;
     } catch (error) {
       this.log('event not recorded', { ...subject, reason, error: String(error) });

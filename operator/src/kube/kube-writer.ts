@@ -4,11 +4,13 @@ import type { SkeletonAppObject } from '../reconcile/desired-state.js';
 import type { ClusterWriter } from '../reconcile/reconciler.js';
 import { mergePatchFor } from '../reconcile/status-patch.js';
 import type { SkeletonAppStatus } from '../status/skeleton-app-status.js';
+import { AbortableObjectApi, abortOn } from './abortable-requests.js';
 
 /** The one field manager every apply uses, so ownership of each field is stable across versions. */
 export const FIELD_MANAGER = 'skeleton-operator';
 
-const MERGE_PATCH = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+const mergePatch = (signal: AbortSignal) =>
+  k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch, abortOn(signal));
 
 export interface KubeWriterOptions {
   kubeConfig: k8s.KubeConfig;
@@ -20,10 +22,10 @@ export interface KubeWriterOptions {
  * The operator's writes through client-node: children by server-side apply with force (the
  * operator is the source of truth for every field it sets), the SkeletonApp's finalizers by a
  * merge patch guarded by resourceVersion (so a concurrent change is never overwritten), and its
- * status through the /status subresource.
+ * status through the /status subresource. Each write is aborted by the signal it is given.
  */
 export function createKubeWriter(options: KubeWriterOptions): ClusterWriter {
-  const objects = k8s.KubernetesObjectApi.makeApiClient(options.kubeConfig);
+  const objects = AbortableObjectApi.makeApiClient(options.kubeConfig);
   const custom = options.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
   const target = (app: SkeletonAppObject) => ({
     group: SKELETON_APP.group,
@@ -37,21 +39,16 @@ export function createKubeWriter(options: KubeWriterOptions): ClusterWriter {
     return object;
   };
   return {
-    async apply(object: KubernetesObject) {
-      const applied = await objects.patch(
-        object,
-        undefined,
-        undefined,
-        FIELD_MANAGER,
-        true,
-        k8s.PatchStrategy.ServerSideApply,
-      );
+    async apply(object: KubernetesObject, signal) {
+      const applied = await objects
+        .withSignal(signal)
+        .patch(object, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
       return kept(applied);
     },
-    async remove(kind, object) {
+    async remove(kind, object, signal) {
       const uid = object.metadata?.uid;
       try {
-        await objects.delete(
+        await objects.withSignal(signal).delete(
           {
             apiVersion: kind.apiVersion,
             kind: kind.kind,
@@ -70,23 +67,25 @@ export function createKubeWriter(options: KubeWriterOptions): ClusterWriter {
         if (!(error instanceof k8s.ApiException && error.code === 404)) throw error;
       }
     },
-    async setFinalizers(app, finalizers) {
+    async setFinalizers(app, finalizers, signal) {
       const body = { metadata: { finalizers, resourceVersion: app.metadata?.resourceVersion } };
       return kept(
         (await custom.patchNamespacedCustomObject(
           { ...target(app), body },
-          MERGE_PATCH,
+          mergePatch(signal),
         )) as SkeletonAppObject,
       );
     },
-    async patchStatus(app, previous: SkeletonAppStatus | undefined, next: SkeletonAppStatus) {
+    async patchStatus(app, previous: SkeletonAppStatus | undefined, next: SkeletonAppStatus, signal) {
       const body = {
         status: mergePatchFor(
           previous as Record<string, unknown> | undefined,
           next as Record<string, unknown>,
         ),
       };
-      return kept(await custom.patchNamespacedCustomObjectStatus({ ...target(app), body }, MERGE_PATCH));
+      return kept(
+        await custom.patchNamespacedCustomObjectStatus({ ...target(app), body }, mergePatch(signal)),
+      );
     },
   };
 }

@@ -4,12 +4,20 @@ import { TokenBucket } from './token-bucket.js';
 /** What a reconcile asks for: nothing (done), or another pass after a while (timed work). */
 export type ReconcileOutcome = undefined | { requeueAfterMs: number };
 
-/** A reconcile that asks for nothing may simply return. */
-type Reconcile = (key: string) => Promise<ReconcileOutcome> | Promise<void>;
+/**
+ * A reconcile that asks for nothing may simply return. `signal` aborts when the pass outlives the
+ * queue's timeout: every request the pass makes must carry it.
+ */
+type Reconcile = (key: string, signal: AbortSignal) => Promise<ReconcileOutcome> | Promise<void>;
 
 export interface WorkQueueOptions {
   /** Keys reconciled at the same time; one key is never reconciled twice at once. */
   concurrency: number;
+  /**
+   * A pass taking longer is aborted through its signal and fails. Its key stays busy until the pass
+   * has settled, so an abandoned pass never overlaps the next one (default: no limit).
+   */
+  timeoutMs?: number;
   /** Per-key back-off after failures (client-go: 5 ms doubling to 1000 s). */
   backoff?: { baseMs: number; maxMs: number };
   /** Global limit on retries (client-go: 10 per second, bursts of 100). */
@@ -134,14 +142,22 @@ export class WorkQueue {
   private async work(key: string): Promise<void> {
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
+    const { timeoutMs } = this.options;
+    const signal = timeoutMs === undefined ? new AbortController().signal : AbortSignal.timeout(timeoutMs);
     try {
-      const outcome = (await this.reconcile(key)) as ReconcileOutcome;
+      const outcome = (await this.reconcile(key, signal)) as ReconcileOutcome;
+      // Past its deadline a pass has failed, even one that went on regardless and finished.
+      signal.throwIfAborted();
       this.backoff.forget(key);
       this.options.observer?.finished?.(key, seconds(), outcome ? 'requeue_after' : 'success');
       if (outcome) this.addAfter(key, outcome.requeueAfterMs);
     } catch (error) {
-      // Never lost: the error is reported and the key retried after its back-off.
-      this.options.observer?.finished?.(key, seconds(), 'error', error);
+      // Never lost: the error is reported and the key retried after its back-off. An aborted
+      // request's own error says only that it was aborted; the timeout says why.
+      const cause = signal.aborted
+        ? new Error(`reconcile of ${key} took longer than ${timeoutMs} ms`)
+        : error;
+      this.options.observer?.finished?.(key, seconds(), 'error', cause);
       const delay = Math.max(this.backoff.next(key), this.bucket.reserve());
       this.options.observer?.retried?.(key, delay);
       this.addAfter(key, delay);

@@ -69,19 +69,24 @@ export interface ClusterView {
   /** Every cached child in `namespace` whose controller is the app with this uid. */
   owned(namespace: string, ownerUid: string): OwnedChild[];
   /** A Secret read from the API server (Secrets are never listed or watched); undefined if absent. */
-  secret(namespace: string, name: string): Promise<StoredSecret | undefined>;
+  secret(namespace: string, name: string, signal: AbortSignal): Promise<StoredSecret | undefined>;
 }
 
-/** Writes; each returns the object as the API server stored it. */
+/** Writes; each returns the object as the API server stored it. `signal` aborts the request. */
 export interface ClusterWriter {
-  apply(object: KubernetesObject): Promise<unknown>;
+  apply(object: KubernetesObject, signal: AbortSignal): Promise<unknown>;
   /** Deletes exactly this object (its uid is a precondition), leaving its dependents to the GC. */
-  remove(kind: KindRef, object: OwnedChild['object']): Promise<void>;
-  setFinalizers(app: SkeletonAppObject, finalizers: string[]): Promise<SkeletonAppObject>;
+  remove(kind: KindRef, object: OwnedChild['object'], signal: AbortSignal): Promise<void>;
+  setFinalizers(
+    app: SkeletonAppObject,
+    finalizers: string[],
+    signal: AbortSignal,
+  ): Promise<SkeletonAppObject>;
   patchStatus(
     app: SkeletonAppObject,
     previous: SkeletonAppStatus | undefined,
     next: SkeletonAppStatus,
+    signal: AbortSignal,
   ): Promise<unknown>;
 }
 
@@ -91,7 +96,13 @@ export interface ReconcilerDeps {
   view: ClusterView;
   writer: ClusterWriter;
   events: {
-    record(subject: EventSubject, type: EventType, reason: string, note: string): Promise<unknown>;
+    record(
+      subject: EventSubject,
+      type: EventType,
+      reason: string,
+      note: string,
+      signal: AbortSignal,
+    ): Promise<unknown>;
     forget(subject: { namespace: string; name: string }): void;
   };
   /** Whether the monitoring.coreos.com ServiceMonitor API is served right now. */
@@ -145,14 +156,18 @@ export function createReconciler(deps: ReconcilerDeps) {
   const appliedVersions = new Map<string, string>();
 
   /** Applies what is missing, differs or was changed by someone else; returns the children it changed. */
-  async function applyChildren(desired: KubernetesObject[], namespace: string): Promise<string[]> {
+  async function applyChildren(
+    desired: KubernetesObject[],
+    namespace: string,
+    signal: AbortSignal,
+  ): Promise<string[]> {
     const written: string[] = [];
     for (const object of desired) {
       const key = `${object.apiVersion}/${object.kind}/${namespace}/${object.metadata.name}`;
       const live = view.child(object, namespace, object.metadata.name);
       if (isUpToDate(object, live, appliedVersions.get(key))) continue;
       const stored = (await step(`Applying ${object.kind}/${object.metadata.name}`, () =>
-        writer.apply(object),
+        writer.apply(object, signal),
       )) as Live | undefined;
       const version = stored?.metadata?.resourceVersion;
       if (version) appliedVersions.set(key, version);
@@ -180,6 +195,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     namespace: string,
     uid: string,
     currentJob: string,
+    signal: AbortSignal,
   ): Promise<string[]> {
     const wanted = new Set(desired.map((object) => `${object.kind}/${object.metadata.name}`));
     const owned = view.owned(namespace, uid);
@@ -194,7 +210,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     for (const { kind, object } of owned) {
       const id = `${kind.kind}/${object.metadata?.name}`;
       if (kind.kind === 'Job' ? keptJobs.has(object.metadata?.name ?? '') : wanted.has(id)) continue;
-      await step(`Removing ${id}`, () => writer.remove(kind, object));
+      await step(`Removing ${id}`, () => writer.remove(kind, object, signal));
       removed.push(id);
     }
     return removed;
@@ -211,8 +227,9 @@ export function createReconciler(deps: ReconcilerDeps) {
     name: string,
     spec: SkeletonAppSpec,
     subject: EventSubject,
+    signal: AbortSignal,
   ): Promise<RotationPlan> {
-    const secret = await view.secret(namespace, keySetSecretName(name));
+    const secret = await view.secret(namespace, keySetSecretName(name), signal);
     const stored = readKeySetSecret(secret);
     if (secret && !stored.document)
       log('warn', 'the key-set Secret cannot be read; a new key set replaces it', { namespace, name });
@@ -232,10 +249,14 @@ export function createReconciler(deps: ReconcilerDeps) {
         plan.document,
         handled,
       );
-      await step(`Writing the key-set Secret ${secret.metadata.name}`, () => writer.apply(secret), true);
+      await step(
+        `Writing the key-set Secret ${secret.metadata.name}`,
+        () => writer.apply(secret, signal),
+        true,
+      );
       log('info', 'key set updated', { namespace, name, action: plan.action, currentKid: plan.currentKid });
       const event = rotationEvent(plan);
-      if (event) await events.record(subject, 'Normal', event.reason, event.note);
+      if (event) await events.record(subject, 'Normal', event.reason, event.note, signal);
     }
     return plan;
   }
@@ -244,26 +265,27 @@ export function createReconciler(deps: ReconcilerDeps) {
     subject: EventSubject,
     previous: SkeletonAppStatus | undefined,
     next: SkeletonAppStatus,
+    signal: AbortSignal,
   ): Promise<void> {
     const before = (type: Parameters<typeof findStatusCondition>[1]) => findStatusCondition(previous, type);
     const after = (type: Parameters<typeof findStatusCondition>[1]) => findStatusCondition(next, type);
     const ready = after('Ready');
     if (ready && ready.status !== before('Ready')?.status) {
-      if (ready.status === 'True') await events.record(subject, 'Normal', 'Ready', ready.message);
+      if (ready.status === 'True') await events.record(subject, 'Normal', 'Ready', ready.message, signal);
       else if (before('Ready')?.status === 'True')
-        await events.record(subject, 'Warning', 'NotReady', `${ready.reason}: ${ready.message}`);
+        await events.record(subject, 'Warning', 'NotReady', `${ready.reason}: ${ready.message}`, signal);
     }
     const degraded = after('Degraded');
     if (degraded?.status === 'True' && before('Degraded')?.status !== 'True')
-      await events.record(subject, 'Warning', degraded.reason, degraded.message);
+      await events.record(subject, 'Warning', degraded.reason, degraded.message, signal);
     const monitoring = after('MonitoringAvailable');
     if (monitoring && monitoring.reason !== before('MonitoringAvailable')?.reason) {
       if (monitoring.reason === 'ServiceMonitorAPIMissing')
-        await events.record(subject, 'Warning', monitoring.reason, monitoring.message);
+        await events.record(subject, 'Warning', monitoring.reason, monitoring.message, signal);
     }
   }
 
-  async function reconcile(key: string): Promise<ReconcileOutcome> {
+  async function reconcile(key: string, signal: AbortSignal): Promise<ReconcileOutcome> {
     const [namespace = '', name = ''] = key.split('/');
     let app = view.app(namespace, name);
     if (!app) {
@@ -274,7 +296,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     if (finalizers.includes(LEGACY_FINALIZER)) {
       const kept = finalizers.filter((finalizer) => finalizer !== LEGACY_FINALIZER);
       const current = app;
-      app = await step('Removing the legacy finalizer', () => writer.setFinalizers(current, kept));
+      app = await step('Removing the legacy finalizer', () => writer.setFinalizers(current, kept, signal));
       log('info', 'removed the finalizer an older operator added', { namespace, name });
     }
     // The children carry ownerReferences: the garbage collector removes them once the app is gone.
@@ -290,17 +312,17 @@ export function createReconciler(deps: ReconcilerDeps) {
     if (!parsed.ok) {
       const next = invalidSpecStatus(previous, generation, parsed.problems, deps.clock());
       if (statusChanged(previous, next)) {
-        await writer.patchStatus(app, previous, next);
-        await announce(subject, previous, next);
+        await writer.patchStatus(app, previous, next, signal);
+        await announce(subject, previous, next, signal);
       }
       return undefined;
     }
 
     try {
-      return await converge(app, namespace, name, parsed.spec, subject, generation, previous);
+      return await converge(app, namespace, name, parsed.spec, subject, generation, previous, signal);
     } catch (error) {
       if (error instanceof ReconcileStepError && error.needsAPerson)
-        await reportFailure(app, subject, generation, previous, error);
+        await reportFailure(app, subject, generation, previous, error, signal);
       throw error;
     }
   }
@@ -312,12 +334,13 @@ export function createReconciler(deps: ReconcilerDeps) {
     generation: number,
     previous: SkeletonAppStatus | undefined,
     error: ReconcileStepError,
+    signal: AbortSignal,
   ): Promise<void> {
     const next = reconcileErrorStatus(previous, generation, error, deps.clock());
     if (!statusChanged(previous, next)) return;
     try {
-      await writer.patchStatus(app, previous, next);
-      await announce(subject, previous, next);
+      await writer.patchStatus(app, previous, next, signal);
+      await announce(subject, previous, next, signal);
     } catch (statusError) {
       log('warn', 'the failure could not be written to status', {
         namespace: app.metadata?.namespace,
@@ -336,9 +359,10 @@ export function createReconciler(deps: ReconcilerDeps) {
     subject: EventSubject,
     generation: number,
     previous: SkeletonAppStatus | undefined,
+    signal: AbortSignal,
   ): Promise<ReconcileOutcome> {
     // Before the Deployment: its pods mount the key set.
-    const keys = await rotateKeys(app, namespace, name, spec, subject);
+    const keys = await rotateKeys(app, namespace, name, spec, subject, signal);
     const monitoringAvailable = deps.serviceMonitorAvailable();
     const jobName = migrationJobName(name, spec);
     const live = view.child(DEPLOYMENT, namespace, name);
@@ -361,12 +385,12 @@ export function createReconciler(deps: ReconcilerDeps) {
         (object.kind !== 'Job' || gate.runJob) &&
         (object.kind !== 'Deployment' || gate.approvedImage !== undefined),
     );
-    const written = await applyChildren(desired, namespace);
+    const written = await applyChildren(desired, namespace, signal);
     if (written.length > 0) {
       log('info', 'applied', { namespace, name, objects: written });
-      await events.record(subject, 'Normal', 'Applied', `Applied ${written.join(', ')}.`);
+      await events.record(subject, 'Normal', 'Applied', `Applied ${written.join(', ')}.`, signal);
     }
-    const removed = await prune(desired, namespace, app.metadata?.uid ?? '', jobName);
+    const removed = await prune(desired, namespace, app.metadata?.uid ?? '', jobName, signal);
     if (removed.length > 0) {
       log('info', 'removed what the spec no longer asks for', { namespace, name, objects: removed });
       await events.record(
@@ -374,6 +398,7 @@ export function createReconciler(deps: ReconcilerDeps) {
         'Normal',
         'Removed',
         `Removed ${removed.join(', ')}: the spec no longer asks for them.`,
+        signal,
       );
     }
 
@@ -405,8 +430,8 @@ export function createReconciler(deps: ReconcilerDeps) {
       generation,
     );
     if (statusChanged(previous, next)) {
-      await writer.patchStatus(app, previous, next);
-      await announce(subject, previous, next);
+      await writer.patchStatus(app, previous, next, signal);
+      await announce(subject, previous, next, signal);
     }
     // The next rotation step is timed work: come back exactly then, rather than poll.
     return { requeueAfterMs: requeueDelay(keys.nextActionAt, now) };

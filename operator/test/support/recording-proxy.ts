@@ -8,6 +8,11 @@ export interface RecordedRequest {
   url: string;
   /** The upstream's answer, once it came. */
   status?: number;
+  /** When the request arrived, and when its exchange ended either way (performance.now()). */
+  startedAt: number;
+  endedAt?: number;
+  /** The client hung up before the whole answer was sent: it aborted the request. */
+  abandoned?: boolean;
 }
 
 export interface RecordingProxy {
@@ -26,7 +31,11 @@ export async function startRecordingProxy(target: string, ca?: Buffer): Promise<
   const request = upstream.protocol === 'https:' ? httpsRequest : httpRequest;
   const requests: RecordedRequest[] = [];
   const server: Server = createServer((incoming, outgoing) => {
-    const recorded: RecordedRequest = { method: incoming.method ?? 'GET', url: incoming.url ?? '/' };
+    const recorded: RecordedRequest = {
+      method: incoming.method ?? 'GET',
+      url: incoming.url ?? '/',
+      startedAt: performance.now(),
+    };
     requests.push(recorded);
     const forwarded = request(
       {
@@ -44,7 +53,11 @@ export async function startRecordingProxy(target: string, ca?: Buffer): Promise<
       },
     );
     forwarded.on('error', () => outgoing.destroy());
-    outgoing.on('close', () => forwarded.destroy());
+    outgoing.on('close', () => {
+      recorded.endedAt = performance.now();
+      recorded.abandoned = !outgoing.writableFinished;
+      forwarded.destroy();
+    });
     incoming.pipe(forwarded);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
