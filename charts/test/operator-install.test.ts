@@ -57,8 +57,8 @@ test('RBAC: no wildcard anywhere, and exactly the permissions the operator uses'
   const secrets = rules.filter((rule) => rule.resources.includes('secrets'));
   t.deepEqual(
     secrets.flatMap((rule) => rule.verbs).sort(),
-    ['create', 'get', 'patch'],
-    'Secrets are never listed or watched',
+    ['create', 'list', 'update', 'watch'],
+    'Secrets are watched (by label), created and replaced, never patched or read by name',
   );
   t.false(rules.some((rule) => rule.resources.some((resource) => /^pods\/(exec|attach)$/.test(resource))));
   const verbsOn = (resource: string) => rules.find((rule) => rule.resources.includes(resource))?.verbs;

@@ -438,9 +438,12 @@ const cases: [ruleId: string, name: string, mutate: (o: Objs) => void][] = [
   ],
   [
     'rbac-no-cluster-secret-list',
-    'list secrets',
-    (o) =>
-      void clusterRoleRules(o).push({ apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] }),
+    "list secrets in a ClusterRole other than the operator's",
+    (o) => {
+      const labels = obj(o, 'ClusterRole').metadata?.labels;
+      if (labels) labels['app.kubernetes.io/component'] = 'reporting';
+      clusterRoleRules(o).push({ apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] });
+    },
   ],
 ];
 
@@ -458,6 +461,12 @@ test('every rule has at least one violating case', (t) => {
     ALL_RULES.map((r) => r.id).filter((id) => !covered.has(id)),
     [],
   );
+});
+
+test("the operator's own ClusterRole may watch Secrets: it selects its key sets by label", (t) => {
+  const objs = compliantObjects();
+  clusterRoleRules(objs).push({ apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] });
+  t.false(firedRules(objs).includes('rbac-no-cluster-secret-list'));
 });
 
 test('the operator component may automount its token', (t) => {

@@ -2,10 +2,13 @@ import * as k8s from '@kubernetes/client-node';
 import { SKELETON_APP } from '@skeleton/charts';
 import type { OperatorConfig } from './config.js';
 import { EventRecorder } from './events/event-recorder.js';
+import { readKeySetSecret, type StoredKeySet, type StoredSecret } from './keys/key-set-secret.js';
 import { abortOn } from './kube/abortable-requests.js';
 import { createKubeWriter } from './kube/kube-writer.js';
 import {
   collectionPath,
+  KEY_SET_KIND,
+  KEY_SET_SELECTOR,
   kindKey,
   MANAGED_BY_SELECTOR,
   OWNED_KINDS,
@@ -13,7 +16,7 @@ import {
   SKELETON_APP_KIND,
   type WatchedKind,
 } from './kube/owned-kinds.js';
-import { appOwnerKey } from './kube/owner-reference.js';
+import { appOwnerKey, appOwnerUid } from './kube/owner-reference.js';
 import { LeaderElector } from './leader-election.js';
 import { createOperatorMetrics, type OperatorMetrics } from './observability/metrics.js';
 import { WorkQueue, type WorkQueueOptions } from './queue/work-queue.js';
@@ -69,6 +72,13 @@ export class SkeletonAppOperator {
   readonly metrics: OperatorMetrics;
   private readonly apps: WatchedCache<KubeObject>[] = [];
   private readonly children = new Map<string, WatchedCache<KubeObject>[]>();
+  /** The key-set Secrets, label-selected: no other Secret of a namespace is ever read. */
+  private readonly keySets: WatchedCache<KubeObject>[];
+  /**
+   * The last readable key set seen for each app (by uid), on every replica: what a deleted or
+   * damaged Secret is restored from, with the same keys.
+   */
+  private readonly keySetCopies = new Map<string, StoredKeySet>();
   private readonly serviceMonitorApi: ServiceMonitorApi;
   private readonly elector: LeaderElector | undefined;
   private readonly reconcile: ReturnType<typeof createReconciler>;
@@ -98,11 +108,15 @@ export class SkeletonAppOperator {
               : await custom.listNamespacedCustomObject({ ...APP_RESOURCE, namespace })) as {
               items: KubeObject[];
             },
-          onEvent: (_type, app) => this.enqueue(keyOf(app)),
+          onEvent: (type, app) => {
+            if (type === 'deleted' && app.metadata?.uid) this.keySetCopies.delete(app.metadata.uid);
+            this.enqueue(keyOf(app));
+          },
         }),
       );
     }
     for (const kind of OWNED_KINDS) this.children.set(kindKey(kind), this.childCaches(kind, objects));
+    this.keySets = this.namespaces.map((namespace) => this.keySetWatch(namespace, core));
 
     this.serviceMonitorApi = new ServiceMonitorApi({
       kubeConfig,
@@ -131,14 +145,9 @@ export class SkeletonAppOperator {
         child: (kind, namespace, name) =>
           this.childCache(kindKey(kind), namespace)?.get(namespace, name) as Live | undefined,
         owned: (namespace, ownerUid) => this.ownedChildren(namespace, ownerUid),
-        secret: async (namespace, name, signal) => {
-          try {
-            return await core.readNamespacedSecret({ namespace, name }, abortOn(signal));
-          } catch (error) {
-            if (error instanceof k8s.ApiException && error.code === 404) return undefined;
-            throw error;
-          }
-        },
+        secret: (namespace, name) =>
+          this.keySetCache(namespace)?.get(namespace, name) as StoredSecret | undefined,
+        keySetCopy: (appUid) => this.keySetCopies.get(appUid),
       },
       writer,
       events,
@@ -273,6 +282,26 @@ export class SkeletonAppOperator {
     );
   }
 
+  /** A namespace's key-set Secrets; each readable one is copied, each event queues its app. */
+  private keySetWatch(namespace: string | undefined, core: k8s.CoreV1Api): WatchedCache<KubeObject> {
+    return this.cache(collectionPath(KEY_SET_KIND, namespace), {
+      labelSelector: KEY_SET_SELECTOR,
+      list: async ({ labelSelector }) =>
+        (namespace === undefined
+          ? await core.listSecretForAllNamespaces({ labelSelector })
+          : await core.listNamespacedSecret({ namespace, labelSelector })) as unknown as {
+          items: KubeObject[];
+        },
+      onEvent: (type, secret) => {
+        const owner = appOwnerUid(secret);
+        const stored = readKeySetSecret(secret as StoredSecret);
+        if (owner && type !== 'deleted' && stored.document) this.keySetCopies.set(owner, stored);
+        const app = appOwnerKey(secret);
+        if (app) this.enqueue(app);
+      },
+    });
+  }
+
   private async serviceMonitorApiChanged(
     available: boolean,
     objects: k8s.KubernetesObjectApi,
@@ -300,7 +329,11 @@ export class SkeletonAppOperator {
   }
 
   private allCaches(): WatchedCache<KubeObject>[] {
-    return [...this.apps, ...[...this.children.values()].flat()];
+    return [...this.apps, ...this.keySets, ...[...this.children.values()].flat()];
+  }
+
+  private keySetCache(namespace: string): WatchedCache<KubeObject> | undefined {
+    return this.keySets[this.indexOf(namespace)];
   }
 
   private async stopCaches(): Promise<void> {
@@ -331,6 +364,7 @@ export class SkeletonAppOperator {
   private remember(object: KubeObject): void {
     const namespace = object.metadata?.namespace ?? '';
     if (object.kind === SKELETON_APP_KIND.kind) this.appCache(namespace)?.remember(object);
+    else if (object.kind === KEY_SET_KIND.kind) this.keySetCache(namespace)?.remember(object);
     else if (object.apiVersion && object.kind)
       this.childCache(kindKey({ apiVersion: object.apiVersion, kind: object.kind }), namespace)?.remember(
         object,

@@ -68,6 +68,8 @@ function requestAttributes(method: string, url: string): Attributes | undefined 
 /** What each lifecycle scenario below must have asked for, so the checks cover the writes that matter. */
 const EXERCISED = [
   'patch platform.skeleton.dev/skeletonapps/status',
+  'create /secrets',
+  'watch /secrets',
   'patch apps/deployments',
   'delete /configmaps',
   'create events.k8s.io/events',
@@ -152,6 +154,13 @@ test('every request of a full lifecycle is allowed by the shipped ClusterRole an
       allows(OPERATOR_CLUSTER_PERMISSIONS, attributes) ||
       (inOwnNamespace && allows(OPERATOR_NAMESPACE_PERMISSIONS, attributes));
     t.true(allowed, `${method} ${url} needs ${key}`);
+    // RBAC cannot scope a list or watch by label: the operator must, so it never reads other Secrets.
+    if (attributes.resource === 'secrets' && (attributes.verb === 'list' || attributes.verb === 'watch'))
+      t.is(
+        new URL(url, 'http://operator').searchParams.get('labelSelector'),
+        'app.kubernetes.io/managed-by=skeleton-operator',
+        `${method} ${url}`,
+      );
   }
   t.log([...seen].sort().join('\n'));
   for (const used of EXERCISED) t.true(seen.has(used), `the scenario exercised ${used}`);

@@ -1,7 +1,7 @@
 import { EXAMPLE_SKELETON_APP } from '@skeleton/charts';
 import test from 'ava';
 import type { SkeletonAppObject } from '../src/reconcile/desired-state.js';
-import { createReconciler } from '../src/reconcile/reconciler.js';
+import { createReconciler, LEGACY_FINALIZER } from '../src/reconcile/reconciler.js';
 
 /**
  * Every call a pass makes to the API server gets the pass's signal: the work queue aborts it when the
@@ -13,7 +13,14 @@ test('every request of a pass carries the signal the pass was given', async (t) 
   let app: SkeletonAppObject = {
     apiVersion: EXAMPLE_SKELETON_APP.apiVersion,
     kind: 'SkeletonApp',
-    metadata: { name: 'accounts', namespace: 'identity', uid: 'uid-1', generation: 1 },
+    // An older operator's finalizer, which the pass removes.
+    metadata: {
+      name: 'accounts',
+      namespace: 'identity',
+      uid: 'uid-1',
+      generation: 1,
+      finalizers: [LEGACY_FINALIZER],
+    },
     spec: EXAMPLE_SKELETON_APP.spec,
   };
   const reconcile = createReconciler({
@@ -24,14 +31,16 @@ test('every request of a pass carries the signal the pass was given', async (t) 
       owned: () => [
         { kind: { apiVersion: 'v1', kind: 'ConfigMap' }, object: { metadata: { name: 'stale' } } },
       ],
-      secret: async (_namespace, _name, signal) => {
-        calls.push(['secret', signal]);
-        return undefined;
-      },
+      secret: () => undefined,
+      keySetCopy: () => undefined,
     },
     writer: {
       async apply(object, signal) {
         calls.push(['apply', signal]);
+        return object;
+      },
+      async writeKeySet(object, _resourceVersion, signal) {
+        calls.push(['writeKeySet', signal]);
         return object;
       },
       async remove(_kind, _object, signal) {
@@ -64,7 +73,7 @@ test('every request of a pass carries the signal the pass was given', async (t) 
   await reconcile('identity/accounts', signal);
   t.deepEqual(
     [...new Set(calls.map(([call]) => call))].sort(),
-    ['apply', 'event', 'patchStatus', 'remove', 'secret', 'setFinalizers'],
+    ['apply', 'event', 'patchStatus', 'remove', 'setFinalizers', 'writeKeySet'],
     'every kind of request was made',
   );
   t.deepEqual(

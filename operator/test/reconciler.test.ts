@@ -1,5 +1,6 @@
 import { EXAMPLE_SKELETON_APP, type KubernetesObject } from '@skeleton/charts';
 import test from 'ava';
+import { readKeySetSecret, type StoredKeySet, type StoredSecret } from '../src/keys/key-set-secret.js';
 import type { SkeletonAppObject } from '../src/reconcile/desired-state.js';
 import { createReconciler, LEGACY_FINALIZER, type OwnedChild } from '../src/reconcile/reconciler.js';
 import type { SkeletonAppStatus } from '../src/status/skeleton-app-status.js';
@@ -16,12 +17,30 @@ function world(app: SkeletonAppObject | undefined) {
   const events: string[] = [];
   const forgotten: string[] = [];
   let current = app;
+  let revision = 0;
+  /** As the API server does: the first write stamps the creation time, each a new resourceVersion. */
+  const store = (object: KubernetesObject) => {
+    revision += 1;
+    const stored = {
+      ...object,
+      metadata: {
+        ...object.metadata,
+        creationTimestamp: NOW.toISOString(),
+        resourceVersion: String(revision),
+      },
+    };
+    children.set(`${object.kind}/${object.metadata.name}`, stored);
+    return stored;
+  };
+  /** The copy of the key set the watch keeps (the operator's job; set by the test). */
+  const copy: { value: StoredKeySet | undefined } = { value: undefined };
   const reconcile = createReconciler({
     view: {
       app: () => current,
       child: (kind, _namespace, name) => children.get(`${kind.kind}/${name}`),
-      secret: async (_namespace, name) => children.get(`Secret/${name}`),
-      // Secrets are never watched, so never among the cached children.
+      secret: (_namespace, name) => children.get(`Secret/${name}`),
+      keySetCopy: () => copy.value,
+      // Key-set Secrets are watched apart from the children, so never among them.
       owned: () =>
         [...children.values()]
           .filter((object) => object.kind !== 'Secret')
@@ -33,10 +52,13 @@ function world(app: SkeletonAppObject | undefined) {
     writer: {
       async apply(object) {
         writes.push(`apply ${object.kind}/${object.metadata.name}`);
-        // As the API server does: the first write stamps the creation time.
-        const stored = { ...object, metadata: { ...object.metadata, creationTimestamp: NOW.toISOString() } };
-        children.set(`${object.kind}/${object.metadata.name}`, stored);
-        return stored;
+        return store(object);
+      },
+      async writeKeySet(object, resourceVersion) {
+        writes.push(
+          `${resourceVersion === undefined ? 'create' : `replace@${resourceVersion}`} ${object.metadata.name}`,
+        );
+        return store(object);
       },
       async remove(kind, object) {
         writes.push(`delete ${kind.kind}/${object.metadata?.name}`);
@@ -70,6 +92,7 @@ function world(app: SkeletonAppObject | undefined) {
     events,
     forgotten,
     children,
+    copy,
     clock,
     logs,
     app: () => current,
@@ -289,8 +312,12 @@ test('the key-set Secret is created with one current key before the Deployment, 
   t.like(conditionOf(w, 'KeysRotated'), { status: 'True', reason: 'OnSchedule' });
   t.deepEqual(outcome, { requeueAfterMs: 86_400_000 }, 'the 720 h rotation is timed work, capped at a day');
   t.true(w.events.includes('Normal/KeysCreated'));
-  const secretIndex = w.writes.indexOf('apply Secret/accounts-jwt-keys');
-  t.true(secretIndex >= 0);
+  const secretIndex = w.writes.indexOf('create accounts-jwt-keys');
+  t.true(secretIndex >= 0, 'created, not applied: a replica that lost the race gets a conflict');
+  t.true(
+    secretIndex < w.writes.findIndex((write) => write.startsWith('apply Job/')),
+    'before anything that runs the image',
+  );
   for (const key of keys)
     t.false(
       w.logs.some((line) => line.includes(key.d)),
@@ -347,4 +374,95 @@ test('an unreadable key-set Secret is replaced and reported', async (t) => {
     ['current'],
   );
   t.true(w.logs.some((line) => line.startsWith('warn the key-set Secret cannot be read')));
+});
+
+/** The world after its first pass, with the watch's copy of the key set taken. */
+async function withKeySet() {
+  const w = world(withSpec());
+  await w.reconcile('identity/accounts');
+  w.copy.value = readKeySetSecret(w.children.get('Secret/accounts-jwt-keys') as StoredSecret);
+  w.writes.length = 0;
+  w.events.length = 0;
+  return w;
+}
+
+test('a deleted key-set Secret is created again with the same keys, with an event and a condition', async (t) => {
+  const w = await withKeySet();
+  const before = keySetOf(w);
+  w.children.delete('Secret/accounts-jwt-keys');
+  await w.reconcile('identity/accounts');
+  t.deepEqual(
+    w.writes.filter((write) => write.includes('jwt-keys')),
+    ['create accounts-jwt-keys'],
+  );
+  t.deepEqual(keySetOf(w), before, 'the same keys: nobody is signed out');
+  t.true(w.events.includes('Warning/KeySetRestored'));
+  t.like(conditionOf(w, 'KeysRotated'), { status: 'True', reason: 'KeySetRestored' });
+  t.regex(
+    conditionOf(w, 'KeysRotated')?.message ?? '',
+    /was deleted and has been restored with the same keys/,
+  );
+  w.writes.length = 0;
+  await w.reconcile('identity/accounts');
+  t.deepEqual(w.writes, [], `restored once: ${w.writes}`);
+  t.like(
+    conditionOf(w, 'KeysRotated'),
+    { reason: 'KeySetRestored' },
+    'the condition stays until the next step',
+  );
+});
+
+test('an unreadable key-set Secret is replaced at its resourceVersion by the same keys', async (t) => {
+  const w = await withKeySet();
+  const before = keySetOf(w);
+  const secret = w.children.get('Secret/accounts-jwt-keys') as KubernetesObject & {
+    data: Record<string, string>;
+  };
+  w.children.set('Secret/accounts-jwt-keys', {
+    ...secret,
+    metadata: { ...secret.metadata, resourceVersion: '41' },
+    data: { 'keys.json': Buffer.from('garbage').toString('base64') },
+  } as KubernetesObject);
+  await w.reconcile('identity/accounts');
+  t.deepEqual(
+    w.writes.filter((write) => write.includes('jwt-keys')),
+    ['replace@41 accounts-jwt-keys'],
+  );
+  t.deepEqual(keySetOf(w), before);
+  t.regex(conditionOf(w, 'KeysRotated')?.message ?? '', /was unreadable and has been restored/);
+});
+
+test('a key set that existed but is gone, with no copy, is reported and not replaced until asked', async (t) => {
+  const w = await withKeySet();
+  w.copy.value = undefined;
+  w.children.delete('Secret/accounts-jwt-keys');
+  const outcome = await w.reconcile('identity/accounts');
+  t.false(
+    w.writes.some((write) => write.includes('jwt-keys')),
+    'no new keys: they would sign everyone out',
+  );
+  t.like(conditionOf(w, 'KeysRotated'), { status: 'False', reason: 'KeySetLost' });
+  t.like(conditionOf(w, 'Degraded'), { status: 'True', reason: 'KeySetLost' });
+  t.regex(conditionOf(w, 'KeysRotated')?.message ?? '', /platform\.skeleton\.dev\/rotate-keys/);
+  t.is(outcome, undefined, 'the watch brings the app back when the Secret returns');
+
+  w.setApp({
+    ...(w.app() as SkeletonAppObject),
+    metadata: { ...w.app()?.metadata, annotations: { 'platform.skeleton.dev/rotate-keys': 'now' } },
+  });
+  await w.reconcile('identity/accounts');
+  t.true(w.writes.includes('create accounts-jwt-keys'), 'an explicit request makes a new key set');
+  t.like(conditionOf(w, 'KeysRotated'), { status: 'True', reason: 'OnSchedule' });
+});
+
+test('a rotation step replaces the Secret at the resourceVersion it was read at', async (t) => {
+  const w = await withKeySet();
+  const secret = w.children.get('Secret/accounts-jwt-keys') as StoredSecret;
+  const version = secret.metadata?.resourceVersion;
+  w.clock.now = new Date(NOW.getTime() + 720 * 3_600_000);
+  await w.reconcile('identity/accounts');
+  t.deepEqual(
+    w.writes.filter((write) => write.includes('jwt-keys')),
+    [`replace@${version} accounts-jwt-keys`],
+  );
 });

@@ -14,8 +14,9 @@ export interface PolicyRule {
  * - What a spec stops asking for is deleted (a disabled PodDisruptionBudget, NetworkPolicy, Ingress or
  *   ServiceMonitor, a ConfigMap without settings); what every app has (ServiceAccount, Service,
  *   Deployment, HPA) only goes with the app, by garbage collection, so it needs no delete.
- * - Secrets: only the key-set Secret it owns, read by name and applied; never listed or watched,
- *   so the operator cannot read the other Secrets of a namespace wholesale.
+ * - Secrets: only the key-set Secrets it owns, listed and watched with their label selector (RBAC
+ *   cannot scope by label, so the operator's tests check every such request carries it), created
+ *   when absent and replaced at the resourceVersion read, never patched or read by name.
  * - CustomResourceDefinitions are watched to notice when the ServiceMonitor API appears.
  */
 export const OPERATOR_CLUSTER_PERMISSIONS: readonly PolicyRule[] = [
@@ -40,7 +41,8 @@ export const OPERATOR_CLUSTER_PERMISSIONS: readonly PolicyRule[] = [
     resources: ['configmaps'],
     verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
   },
-  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'create', 'patch'] },
+  // Only the key-set Secrets: watched by label, created when absent and replaced at a resourceVersion.
+  { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch', 'create', 'update'] },
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   {
     apiGroups: ['autoscaling'],

@@ -16,7 +16,7 @@ export const KEY_SET_FILE = 'keys.json';
 
 /** The Secret as read back: only what the rotation needs. */
 export interface StoredSecret {
-  metadata?: { annotations?: Record<string, string> };
+  metadata?: { annotations?: Record<string, string>; resourceVersion?: string };
   data?: Record<string, string>;
 }
 

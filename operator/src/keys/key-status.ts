@@ -1,6 +1,8 @@
-import { setCondition } from '../status/conditions.js';
+import { findCondition, setCondition } from '../status/conditions.js';
 import type { SkeletonAppStatus } from '../status/skeleton-app-status.js';
 import type { RotationPlan } from './key-rotation.js';
+import type { KeySetDamage, KeySetDecision } from './key-set-decision.js';
+import { ROTATE_KEYS_ANNOTATION } from './key-set-secret.js';
 
 /** Where the rotation stands, in words a person reading `kubectl describe` can act on. */
 function describePlan(plan: RotationPlan, now: Date): string {
@@ -15,20 +17,70 @@ function describePlan(plan: RotationPlan, now: Date): string {
   return parts.join(' ');
 }
 
-/** The status with the key set's state: the current key id, the last rotation and KeysRotated. */
+const RESTORED = 'KeySetRestored';
+
+/**
+ * The status with the key set's state: the current key id, the last rotation and KeysRotated. A
+ * restore from the operator's copy shows as reason KeySetRestored until the next rotation step, so
+ * the person who deleted the Secret can see what happened after the fact.
+ */
 export function withKeyStatus(
   status: SkeletonAppStatus,
-  plan: RotationPlan,
+  decision: Extract<KeySetDecision, { kind: 'plan' }>,
   now: Date,
   generation: number,
 ): SkeletonAppStatus {
+  const { plan, restored } = decision;
+  const before = findCondition(status.conditions, 'KeysRotated');
+  const stillRestored = restored !== undefined || (before?.reason === RESTORED && plan.action === 'none');
+  const message = describePlan(plan, now);
   const conditions = setCondition(
     status.conditions,
-    { type: 'KeysRotated', status: 'True', reason: 'OnSchedule', message: describePlan(plan, now) },
+    stillRestored
+      ? {
+          type: 'KeysRotated',
+          status: 'True',
+          reason: RESTORED,
+          message: restored
+            ? `The key-set Secret was ${restored} and has been restored with the same keys. ${message}`
+            : (before?.message ?? message),
+        }
+      : { type: 'KeysRotated', status: 'True', reason: 'OnSchedule', message },
     now,
     generation,
   );
   return { ...status, conditions, currentKeyId: plan.currentKid, lastRotationTime: plan.lastRotationTime };
+}
+
+/**
+ * The status when the key set is lost: KeysRotated False and Degraded True, saying what a person can
+ * do. The current key id stays, since pods that still hold the mounted file keep signing with it.
+ */
+export function withLostKeySet(
+  status: SkeletonAppStatus,
+  secretName: string,
+  damage: KeySetDamage,
+  now: Date,
+  generation: number,
+): SkeletonAppStatus {
+  const message =
+    `The key-set Secret ${secretName} was ${damage} and this operator holds no copy of its keys. ` +
+    'Pods that already run keep their mounted copy; new pods cannot start. Restore the Secret from a ' +
+    `backup, or set the annotation ${ROTATE_KEYS_ANNOTATION} to a new value to create a new key set ` +
+    '(tokens signed with the lost keys stop verifying: everyone signs in again).';
+  let conditions = setCondition(
+    status.conditions,
+    { type: 'KeysRotated', status: 'False', reason: 'KeySetLost', message },
+    now,
+    generation,
+  );
+  conditions = setCondition(
+    conditions,
+    { type: 'Degraded', status: 'True', reason: 'KeySetLost', message },
+    now,
+    generation,
+  );
+  return { ...status, conditions };
 }
 
 /** The event for a rotation step, if it was one. */

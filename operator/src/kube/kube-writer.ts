@@ -27,6 +27,7 @@ export interface KubeWriterOptions {
 export function createKubeWriter(options: KubeWriterOptions): ClusterWriter {
   const objects = AbortableObjectApi.makeApiClient(options.kubeConfig);
   const custom = options.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+  const core = options.kubeConfig.makeApiClient(k8s.CoreV1Api);
   const target = (app: SkeletonAppObject) => ({
     group: SKELETON_APP.group,
     version: SKELETON_APP.version,
@@ -44,6 +45,28 @@ export function createKubeWriter(options: KubeWriterOptions): ClusterWriter {
         .withSignal(signal)
         .patch(object, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
       return kept(applied);
+    },
+    async writeKeySet(secret, resourceVersion, signal) {
+      const { namespace = '', name = '' } = secret.metadata;
+      const body = secret as k8s.V1Secret;
+      // A create fails if another replica created it first; a replace fails if it changed since it was
+      // read: either way the pass is retried from what the cache then holds.
+      const written =
+        resourceVersion === undefined
+          ? await core.createNamespacedSecret(
+              { namespace, body, fieldManager: FIELD_MANAGER },
+              abortOn(signal),
+            )
+          : await core.replaceNamespacedSecret(
+              {
+                namespace,
+                name,
+                body: { ...body, metadata: { ...body.metadata, resourceVersion } },
+                fieldManager: FIELD_MANAGER,
+              },
+              abortOn(signal),
+            );
+      return kept({ ...written, apiVersion: 'v1', kind: 'Secret' });
     },
     async remove(kind, object, signal) {
       const uid = object.metadata?.uid;

@@ -40,6 +40,13 @@ export const OWNED_KINDS: readonly WatchedKind[] = [
 /** The label every rendered object carries, which scopes the child caches. */
 export const MANAGED_BY_SELECTOR = 'app.kubernetes.io/managed-by=skeleton-operator';
 
+/**
+ * The key-set Secrets, watched apart from the children (they are never pruned) and selected by the
+ * label the operator sets on them, so no other Secret is ever listed or read.
+ */
+export const KEY_SET_KIND: WatchedKind = { apiVersion: 'v1', kind: 'Secret', plural: 'secrets' };
+export const KEY_SET_SELECTOR = MANAGED_BY_SELECTOR;
+
 /** The REST path of a collection, in one namespace or across all of them. */
 export function collectionPath(kind: WatchedKind, namespace?: string): string {
   const base = kind.apiVersion.includes('/') ? `/apis/${kind.apiVersion}` : `/api/${kind.apiVersion}`;

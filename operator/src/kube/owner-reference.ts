@@ -3,7 +3,13 @@ import { SKELETON_APP } from '@skeleton/charts';
 interface Owned {
   metadata?: {
     namespace?: string;
-    ownerReferences?: { apiVersion: string; kind: string; name: string; controller?: boolean }[];
+    ownerReferences?: {
+      apiVersion: string;
+      kind: string;
+      name: string;
+      uid?: string;
+      controller?: boolean;
+    }[];
   };
 }
 
@@ -16,11 +22,20 @@ const groupOf = (apiVersion: string) =>
  * one served version stays valid when the CRD serves the next (v1alpha1 → v1beta1).
  */
 export function appOwnerKey(object: Owned): string | undefined {
-  const owner = object.metadata?.ownerReferences?.find(
+  const owner = appOwner(object);
+  return owner ? `${object.metadata?.namespace ?? ''}/${owner.name}` : undefined;
+}
+
+/** The uid of the SkeletonApp that controls this child: what outlives a delete and re-create by name. */
+export function appOwnerUid(object: Owned): string | undefined {
+  return appOwner(object)?.uid;
+}
+
+function appOwner(object: Owned) {
+  return object.metadata?.ownerReferences?.find(
     (reference) =>
       reference.controller === true &&
       reference.kind === SKELETON_APP.kind &&
       groupOf(reference.apiVersion) === SKELETON_APP.group,
   );
-  return owner ? `${object.metadata?.namespace ?? ''}/${owner.name}` : undefined;
 }

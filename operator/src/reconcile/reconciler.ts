@@ -1,13 +1,14 @@
 import { type KubernetesObject, migrationJobName, type SkeletonAppSpec } from '@skeleton/charts';
 import type { EventSubject, EventType } from '../events/event-recorder.js';
-import { planKeyRotation, type RotationPlan, rotationPolicy } from '../keys/key-rotation.js';
+import { planKeyRotation, rotationPolicy } from '../keys/key-rotation.js';
+import { decideKeySet, type KeySetDecision } from '../keys/key-set-decision.js';
 import {
   keySetSecret,
   readKeySetSecret,
-  rotationRequested,
+  type StoredKeySet,
   type StoredSecret,
 } from '../keys/key-set-secret.js';
-import { rotationEvent, withKeyStatus } from '../keys/key-status.js';
+import { rotationEvent, withKeyStatus, withLostKeySet } from '../keys/key-status.js';
 import { generateSigningKey } from '../keys/signing-key.js';
 import { SKELETON_APP_KIND } from '../kube/owned-kinds.js';
 import type { ReconcileOutcome } from '../queue/work-queue.js';
@@ -68,13 +69,21 @@ export interface ClusterView {
   child(kind: KindRef, namespace: string, name: string): Live | undefined;
   /** Every cached child in `namespace` whose controller is the app with this uid. */
   owned(namespace: string, ownerUid: string): OwnedChild[];
-  /** A Secret read from the API server (Secrets are never listed or watched); undefined if absent. */
-  secret(namespace: string, name: string, signal: AbortSignal): Promise<StoredSecret | undefined>;
+  /** A key-set Secret from its label-selected watch; undefined if absent. */
+  secret(namespace: string, name: string): StoredSecret | undefined;
+  /** The last readable key set the watch saw for the app with this uid, kept after the Secret is gone. */
+  keySetCopy(appUid: string): StoredKeySet | undefined;
 }
 
 /** Writes; each returns the object as the API server stored it. `signal` aborts the request. */
 export interface ClusterWriter {
   apply(object: KubernetesObject, signal: AbortSignal): Promise<unknown>;
+  /** Creates the key-set Secret (resourceVersion undefined) or replaces it at that resourceVersion. */
+  writeKeySet(
+    secret: KubernetesObject,
+    resourceVersion: string | undefined,
+    signal: AbortSignal,
+  ): Promise<unknown>;
   /** Deletes exactly this object (its uid is a precondition), leaving its dependents to the GC. */
   remove(kind: KindRef, object: OwnedChild['object'], signal: AbortSignal): Promise<void>;
   setFinalizers(
@@ -218,8 +227,10 @@ export function createReconciler(deps: ReconcilerDeps) {
 
   /**
    * One step of the signing-key rotation, if one is due: the key set lives in a Secret the app
-   * owns, and every decision is taken from that Secret and the clock alone, so a restart in the
-   * middle of a rotation continues it. The Secret's content is never logged.
+   * owns, and every decision is taken from that Secret (or the copy of it the watch kept) and the
+   * clock alone, so a restart in the middle of a rotation continues it. The Secret is created only
+   * when absent and replaced only at the resourceVersion it was read at, so two replicas around a
+   * leader handover cannot each write a different current key. Its content is never logged.
    */
   async function rotateKeys(
     app: SkeletonAppObject & { metadata?: { annotations?: Record<string, string> } },
@@ -227,38 +238,65 @@ export function createReconciler(deps: ReconcilerDeps) {
     name: string,
     spec: SkeletonAppSpec,
     subject: EventSubject,
+    everExisted: boolean,
     signal: AbortSignal,
-  ): Promise<RotationPlan> {
-    const secret = await view.secret(namespace, keySetSecretName(name), signal);
-    const stored = readKeySetSecret(secret);
-    if (secret && !stored.document)
-      log('warn', 'the key-set Secret cannot be read; a new key set replaces it', { namespace, name });
-    const request = rotationRequested(app.metadata?.annotations, stored);
-    const plan = planKeyRotation({
-      stored: stored.document,
-      now: deps.clock(),
-      policy: rotationPolicy(spec.jwt, deps.rotationTiming),
-      rotationRequested: request !== undefined,
-      generate: generateSigningKey,
+  ): Promise<KeySetDecision> {
+    const secretName = keySetSecretName(name);
+    const secret = view.secret(namespace, secretName);
+    const decision = decideKeySet({
+      secret,
+      copy: view.keySetCopy(app.metadata?.uid ?? ''),
+      everExisted,
+      appAnnotations: app.metadata?.annotations,
+      plan: (stored, rotationRequested) =>
+        planKeyRotation({
+          stored,
+          now: deps.clock(),
+          policy: rotationPolicy(spec.jwt, deps.rotationTiming),
+          rotationRequested,
+          generate: generateSigningKey,
+        }),
     });
-    const honoured = request !== undefined && (plan.action === 'published-next' || plan.action === 'created');
-    if (plan.changed || honoured) {
-      const handled = honoured ? request : stored.handledRequest;
-      const secret = keySetSecret(
-        { name, namespace, uid: app.metadata?.uid ?? '', image: spec.image },
-        plan.document,
-        handled,
-      );
-      await step(
-        `Writing the key-set Secret ${secret.metadata.name}`,
-        () => writer.apply(secret, signal),
-        true,
-      );
-      log('info', 'key set updated', { namespace, name, action: plan.action, currentKid: plan.currentKid });
-      const event = rotationEvent(plan);
-      if (event) await events.record(subject, 'Normal', event.reason, event.note, signal);
+    if (decision.kind === 'lost') {
+      log('warn', 'the key-set Secret is lost and no copy is held; waiting for a person', {
+        namespace,
+        name,
+        damage: decision.damage,
+      });
+      return decision;
     }
-    return plan;
+    if (!decision.write) return decision;
+    const { plan, restored } = decision;
+    const wanted = keySetSecret(
+      { name, namespace, uid: app.metadata?.uid ?? '', image: spec.image },
+      plan.document,
+      decision.handledRequest,
+    );
+    await step(
+      `Writing the key-set Secret ${secretName}`,
+      () => writer.writeKeySet(wanted, secret?.metadata?.resourceVersion, signal),
+      true,
+    );
+    if (restored) {
+      log('warn', 'the key-set Secret was restored with the same keys', {
+        namespace,
+        name,
+        damage: restored,
+      });
+      await events.record(
+        subject,
+        'Warning',
+        'KeySetRestored',
+        `The key-set Secret ${secretName} was ${restored}; it was restored with the same keys, so no one is signed out.`,
+        signal,
+      );
+    } else if (secret && !readKeySetSecret(secret).document) {
+      log('warn', 'the key-set Secret cannot be read; a new key set replaces it', { namespace, name });
+    }
+    log('info', 'key set updated', { namespace, name, action: plan.action, currentKid: plan.currentKid });
+    const event = rotationEvent(plan);
+    if (event) await events.record(subject, 'Normal', event.reason, event.note, signal);
+    return decision;
   }
 
   async function announce(
@@ -362,7 +400,15 @@ export function createReconciler(deps: ReconcilerDeps) {
     signal: AbortSignal,
   ): Promise<ReconcileOutcome> {
     // Before the Deployment: its pods mount the key set.
-    const keys = await rotateKeys(app, namespace, name, spec, subject, signal);
+    const keys = await rotateKeys(
+      app,
+      namespace,
+      name,
+      spec,
+      subject,
+      previous?.currentKeyId !== undefined,
+      signal,
+    );
     const monitoringAvailable = deps.serviceMonitorAvailable();
     const jobName = migrationJobName(name, spec);
     const live = view.child(DEPLOYMENT, namespace, name);
@@ -404,37 +450,37 @@ export function createReconciler(deps: ReconcilerDeps) {
 
     const deployment = view.child(DEPLOYMENT, namespace, name);
     const now = deps.clock();
-    const next = withKeyStatus(
-      withMigrationStatus(
-        computeStatus(
-          {
-            generation,
-            previous,
-            desiredImage: spec.image,
-            ...(deployment ? { deployment: observeDeployment(deployment) } : {}),
-            expectedReplicas: spec.replicas.min,
-            monitoring: {
-              requested: spec.monitoring.serviceMonitor.enabled,
-              apiAvailable: monitoringAvailable,
-            },
+    const computed = withMigrationStatus(
+      computeStatus(
+        {
+          generation,
+          previous,
+          desiredImage: spec.image,
+          ...(deployment ? { deployment: observeDeployment(deployment) } : {}),
+          expectedReplicas: spec.replicas.min,
+          monitoring: {
+            requested: spec.monitoring.serviceMonitor.enabled,
+            apiAvailable: monitoringAvailable,
           },
-          now,
-        ),
-        gate,
+        },
         now,
-        generation,
-        previous,
       ),
-      keys,
+      gate,
       now,
       generation,
+      previous,
     );
+    const next =
+      keys.kind === 'plan'
+        ? withKeyStatus(computed, keys, now, generation)
+        : withLostKeySet(computed, keySetSecretName(name), keys.damage, now, generation);
     if (statusChanged(previous, next)) {
       await writer.patchStatus(app, previous, next, signal);
       await announce(subject, previous, next, signal);
     }
-    // The next rotation step is timed work: come back exactly then, rather than poll.
-    return { requeueAfterMs: requeueDelay(keys.nextActionAt, now) };
+    // The next rotation step is timed work: come back exactly then, rather than poll. A lost key set
+    // waits for a person; the Secret's watch brings the app back when it is restored.
+    return keys.kind === 'plan' ? { requeueAfterMs: requeueDelay(keys.plan.nextActionAt, now) } : undefined;
   }
 
   return reconcile;

@@ -52,11 +52,14 @@ export const rbacPodExecRule: Rule = {
 export const rbacSecretsListRule: Rule = {
   id: 'rbac-no-cluster-secret-list',
   description:
-    'No ClusterRole grants list/watch on secrets (use get/create/update/patch on owned secrets via label-scoped informers).',
+    "No ClusterRole grants list/watch on secrets. The one exception is the operator's own role: it watches " +
+    'only the key-set Secrets it created, by label (RBAC cannot scope by label; its tests check that every ' +
+    'Secret list and watch it sends carries the selector).',
   check(objects) {
     const out: Violation[] = [];
     for (const { role, rule } of policyRules(objects)) {
       if (role.kind !== 'ClusterRole' || !(rule.resources ?? []).includes('secrets')) continue;
+      if (role.metadata?.labels?.['app.kubernetes.io/component'] === 'operator') continue;
       if (!(rule.apiGroups ?? ['']).includes('')) continue;
       const verbs = rule.verbs.filter((v) => v === 'list' || v === 'watch');
       if (verbs.length)
