@@ -413,6 +413,15 @@ test('shutdown waits for every reconcile in flight, not only the first to finish
   t.deepEqual(finished, ['quick', 'slow']);
 });
 
+test('shutdown with nothing in flight returns at once', async (t) => {
+  const { queue } = recordingQueue({ concurrency: 1 });
+  const outcome = await Promise.race([
+    queue.shutdown(5_000).then(() => 'returned'),
+    sleep(1_000).then(() => 'still waiting'),
+  ]);
+  t.is(outcome, 'returned');
+});
+
 test('shutdown stops waiting once its timeout has passed', async (t) => {
   const work = heldReconciles();
   const queue = new WorkQueue(work.reconcile, { concurrency: 1 });
