@@ -13,6 +13,7 @@ import { writeKubeconfig } from '../operator/test/support/kube-fake/kubeconfig.j
 import { childEnvironment, OPERATOR_DIR } from '../operator/test/support/operator-process.js';
 import { runBench } from './entry.js';
 import { benchApp, createApp, inParallel, startBenchCluster } from './operator/cluster.js';
+import { type DriftResult, measureDriftHeal } from './operator/drift.js';
 import { type AppRef, BenchRun, mergeBaseline } from './operator/phase.js';
 import { RssSampler } from './operator/process-stats.js';
 import {
@@ -27,6 +28,7 @@ import { writeResultFiles } from './report.js';
 import { setting } from './settings.js';
 
 const STEADY_SECONDS = 10;
+const DRIFT_TIMEOUT_MS = 30_000;
 const RSS_SAMPLE_MS = 250;
 const BASELINE_NAMESPACE = 'bench-alone';
 
@@ -37,6 +39,8 @@ const settings = {
   baselineApps: setting('BENCH_OPERATOR_BASELINE_APPS', 5),
   concurrency: setting('BENCH_OPERATOR_CONCURRENCY', 4),
   timeoutSeconds: setting('BENCH_OPERATOR_TIMEOUT_SECONDS', 600),
+  /** Deployments changed by hand after the steady state, spread over the apps, each timed until healed. */
+  driftEdits: setting('BENCH_OPERATOR_DRIFT_EDITS', 50),
   /** A directory for the operator's V8 CPU profile (--cpu-prof), written when it exits. */
   cpuProfileDirectory: process.env.BENCH_OPERATOR_CPU_PROF_DIR || undefined,
 };
@@ -121,12 +125,18 @@ async function main(): Promise<boolean> {
   const load = await run.phase(apps, timeoutMs, () => createApps(apps, settings.parallelCreates));
 
   let steadyWrites: RequestEntry[] | undefined;
+  let drift: DriftResult | undefined;
   if (load.complete) {
     progress(`steady state: counting writes for ${STEADY_SECONDS} s…`);
     const window = new RequestWindow(fake.faults.requests);
     await sleep(STEADY_SECONDS * 1000);
     window.close();
     steadyWrites = window.writes();
+    const drifted = apps.filter(
+      (_, index) => index % Math.max(1, Math.floor(apps.length / settings.driftEdits)) === 0,
+    );
+    progress(`drift: ${drifted.length} Deployments changed by hand, one at a time…`);
+    drift = await measureDriftHeal(fake, drifted.slice(0, settings.driftEdits), DRIFT_TIMEOUT_MS);
   }
   sampler.stop();
   if (settings.cpuProfileDirectory)
@@ -139,6 +149,7 @@ async function main(): Promise<boolean> {
     createsMs: load.createsMs,
     steadyWrites,
     steadySeconds: STEADY_SECONDS,
+    drift,
     sampledPeakRssBytes: sampler.sampledPeak,
     notes,
   };
@@ -161,7 +172,9 @@ async function main(): Promise<boolean> {
   if (!load.complete) progress(`not every app became Ready within ${settings.timeoutSeconds} s`);
   if (steadyWrites?.length)
     progress('the operator kept writing after every app was Ready and it had settled');
-  return load.complete && steadyWrites?.length === 0;
+  if (drift?.unhealed)
+    progress(`${drift.unhealed} hand edits were not put back within ${DRIFT_TIMEOUT_MS / 1000} s`);
+  return load.complete && steadyWrites?.length === 0 && drift?.unhealed === 0;
 }
 
 await runBench(main, cleanUp);

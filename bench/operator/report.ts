@@ -1,5 +1,6 @@
 import { percentile } from '../../api/test/support/latencies.js';
 import type { RequestEntry } from '../../operator/test/support/kube-fake/faults.js';
+import type { DriftResult } from './drift.js';
 import type { CallTime } from './fake-timing.js';
 import { breakdown } from './requests.js';
 
@@ -57,6 +58,8 @@ export interface OperatorBenchContext {
   /** Writes during the steady-state window after everything was Ready and quiet. */
   steadyWrites: RequestEntry[] | undefined;
   steadySeconds: number;
+  /** Hand edits of Deployments after the steady state, timed until the operator put them back. */
+  drift?: DriftResult;
   /** The highest RSS sampled during the whole run. */
   sampledPeakRssBytes: number | undefined;
   notes: string[];
@@ -140,6 +143,11 @@ export function renderMarkdown(alone: PhaseResult, load: PhaseResult, context: O
                 .map(([label, count]) => `${count} × ${label}`)
                 .join(', ')}`
         }.`;
+  const { drift } = context;
+  const driftLine =
+    drift === undefined
+      ? 'Drift heal: not measured (not every app became Ready).'
+      : `Drift heal, ${drift.edits} Deployments changed by hand (kubectl set image) one at a time with ${load.apps} apps settled: put back in p50 ${fixed(drift.healMs.p50, 1)} ms, p99 ${fixed(drift.healMs.p99, 1)} ms, max ${fixed(drift.healMs.max, 1)} ms${drift.unhealed === 0 ? '' : `; ${drift.unhealed} NOT put back`}.`;
   return [
     ...lines,
     '',
@@ -149,6 +157,7 @@ export function renderMarkdown(alone: PhaseResult, load: PhaseResult, context: O
     '',
     `${load.apps} apps created ${context.parallelCreates} requests at a time over ${context.namespaces} namespaces in ${fixed(seconds(context.createsMs), 2)} s; ${load.complete ? 'every app became Ready' : `NOT every app became Ready (${load.readyMs.count} of ${load.apps})`}.`,
     steady,
+    driftLine,
     `Operator: MAX_CONCURRENT_RECONCILES=${context.concurrency}, its own process; highest RSS sampled during the run ${fixed(mib(context.sampledPeakRssBytes), 1)} MiB. Node ${process.version}.`,
     'The fake kube-apiserver and its simulated controllers (Deployments Available, Jobs Complete, HPAs reporting, all at once) run in the bench process, which times every step from its store notifications.',
     '"apply" is the create answered (201); "all children" is the last of the objects the app renders to (no ServiceMonitor: its CRD is not installed) being stored; Ready is the Ready condition True at the current generation.',
