@@ -20,6 +20,11 @@ export interface WatchedCacheOptions<T extends KubeObject = KubeObject> {
   fieldSelector?: string;
   /** A watch without any event or bookmark for this long is considered dead and restarted. Default 5 min. */
   inactivityTimeoutMs?: number;
+  /**
+   * The timeoutSeconds each watch asks for, so the server ends it cleanly and no proxy or load balancer
+   * holds it forever. Default: 5 to 10 minutes at random, as client-go's reflector spreads them.
+   */
+  watchTimeoutSeconds?: () => number;
   backoff?: BackoffOptions;
   onEvent: (type: WatchedEventType, object: T, old?: T) => void | Promise<void>;
   onError?: (error: unknown) => void;
@@ -31,8 +36,11 @@ export interface WatchedCacheOptions<T extends KubeObject = KubeObject> {
 type WatchOutcome =
   | { kind: 'expired' }
   | { kind: 'stopped' }
-  | { kind: 'inactive' }
-  | { kind: 'ended'; error?: unknown };
+  /** `silent`: not one event or bookmark arrived. */
+  | { kind: 'inactive'; silent: boolean }
+  | { kind: 'ended'; silent: boolean; error?: unknown };
+
+const MIN_WATCH_TIMEOUT_SECONDS = 300;
 
 const keyOf = (namespace: string | undefined, name: string | undefined) => `${namespace ?? ''}/${name ?? ''}`;
 
@@ -69,6 +77,7 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
   private readonly index = new Map<string, Set<string>>();
   private readonly backoff: Backoff;
   private readonly inactivityTimeoutMs: number;
+  private readonly watchTimeoutSeconds: () => number;
   private rv: string | undefined;
   private listed = false;
   private stopped = false;
@@ -80,6 +89,8 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
   constructor(private readonly options: WatchedCacheOptions<T>) {
     this.backoff = new Backoff(options.backoff);
     this.inactivityTimeoutMs = options.inactivityTimeoutMs ?? 5 * 60_000;
+    this.watchTimeoutSeconds =
+      options.watchTimeoutSeconds ?? (() => Math.floor(MIN_WATCH_TIMEOUT_SECONDS * (1 + Math.random())));
   }
 
   /** The resourceVersion the cache is current at (from the last list, event or bookmark). */
@@ -166,6 +177,20 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
         needList = true;
         continue;
       }
+      if (outcome.silent && (outcome.kind === 'inactive' || outcome.error === undefined)) {
+        // A server behind the asked-for resourceVersion (a restored etcd, a lagging replica) waits
+        // for it and sends nothing, not even bookmarks: a fresh list starts from what it has.
+        this.log(
+          `watch ${outcome.kind === 'inactive' ? 'inactive' : 'ended'} without one event or bookmark, relisting`,
+          {
+            path: this.options.path,
+            resourceVersion: this.rv,
+          },
+        );
+        needList = true;
+        await this.sleep(this.backoff.next());
+        continue;
+      }
       if (outcome.kind === 'inactive') {
         this.log('watch inactive, restarting', {
           path: this.options.path,
@@ -208,6 +233,7 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
     return new Promise<WatchOutcome>((resolve) => {
       let settled = false;
       let expired = false;
+      let silent = true;
       let controller: AbortController | undefined;
       let timer: NodeJS.Timeout | undefined;
       const finish = (outcome: WatchOutcome) => {
@@ -220,11 +246,14 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
       };
       const arm = () => {
         clearTimeout(timer);
-        timer = setTimeout(() => finish({ kind: 'inactive' }), this.inactivityTimeoutMs);
+        timer = setTimeout(() => finish({ kind: 'inactive', silent }), this.inactivityTimeoutMs);
       };
       this.abortWatch = () => finish({ kind: 'stopped' });
       arm();
-      const query: Record<string, string | boolean> = { allowWatchBookmarks: true };
+      const query: Record<string, string | number | boolean> = {
+        allowWatchBookmarks: true,
+        timeoutSeconds: this.watchTimeoutSeconds(),
+      };
       if (this.rv) query.resourceVersion = this.rv;
       if (this.options.labelSelector) query.labelSelector = this.options.labelSelector;
       if (this.options.fieldSelector) query.fieldSelector = this.options.fieldSelector;
@@ -234,6 +263,7 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
           query,
           (type: string, object: unknown) => {
             if (settled) return;
+            silent = false;
             arm();
             try {
               if (this.onWatchEvent(type, object)) expired = true;
@@ -243,7 +273,8 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
           },
           (error: unknown) => {
             if (expired || statusCodeOf(error) === 410) finish({ kind: 'expired' });
-            else finish({ kind: 'ended', error });
+            else
+              finish({ kind: 'ended', silent, ...(error === undefined || error === null ? {} : { error }) });
           },
         )
         .then(
@@ -251,7 +282,7 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
             controller = started;
             if (settled) started.abort();
           },
-          (error: unknown) => finish({ kind: 'ended', error }),
+          (error: unknown) => finish({ kind: 'ended', silent, error }),
         );
     });
   }

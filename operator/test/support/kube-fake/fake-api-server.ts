@@ -489,7 +489,9 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       timers.push(
         setInterval(
           () =>
+            // kube-apiserver waits, silent, until it has reached the resourceVersion asked for.
             !stalled &&
+            Number(store.resourceVersion) >= from &&
             write('BOOKMARK', {
               apiVersion: groupVersion(resource),
               kind: resource.kind,

@@ -138,8 +138,9 @@ export class ObjectStore {
     for (const event of this.history) {
       if (event.resourceVersion > fromRevision && matches(event)) deliver(event);
     }
+    // A watch from a revision the store has not reached yet sees nothing until it passes it.
     const listener = (event: StoredEvent) => {
-      if (matches(event)) deliver(event);
+      if (event.resourceVersion > fromRevision && matches(event)) deliver(event);
     };
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
