@@ -368,6 +368,11 @@ const cases: [ruleId: string, name: string, mutate: (o: Objs) => void][] = [
     (o) => void delete obj(o, 'ServiceAccount').metadata?.labels?.['app.kubernetes.io/part-of'],
   ],
   [
+    'labels-required',
+    'a Deployment without the version of the image it runs',
+    (o) => void delete obj(o, 'Deployment').metadata?.labels?.['app.kubernetes.io/version'],
+  ],
+  [
     'labels-valid',
     'bad value',
     (o) => {

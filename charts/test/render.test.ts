@@ -100,13 +100,14 @@ test('every object validates against the Kubernetes schema', (t) => {
   }
 });
 
-test('every object carries the standard labels and the namespace', (t) => {
+test('every object carries the standard labels and the namespace; what runs the image, its version', (t) => {
   for (const object of render(everything, { serviceMonitorAvailable: true })) {
     t.is(object.metadata.namespace, 'team-a');
+    const runsImage = object.kind === 'Deployment' || object.kind === 'Job';
+    t.is(object.metadata.labels?.['app.kubernetes.io/version'], runsImage ? '1.4.2' : undefined);
     t.like(object.metadata.labels, {
       'app.kubernetes.io/name': 'skeleton-api',
       'app.kubernetes.io/instance': 'accounts',
-      'app.kubernetes.io/version': '1.4.2',
       'app.kubernetes.io/component':
         object.kind === 'Job' || object.metadata.name.endsWith('-migration') ? 'migration' : 'api',
       'app.kubernetes.io/part-of': 'skeleton',
@@ -563,4 +564,21 @@ test('a long app name still gives a migration Job name that fits a label', (t) =
   const name = migrationJobName('a'.repeat(60), spec);
   t.true(name.length <= 63, name);
   t.regex(name, /^a+-migrate-[0-9a-f]{10}$/);
+});
+
+test('a new image changes only the Deployment and the migration Job: the version label is theirs alone', (t) => {
+  const before = render();
+  const next = 'registry.example.com/skeleton-api:1.4.3';
+  const after = render({ image: next }, { approvedImage: next });
+  const byName = (objects: KubernetesObject[]) =>
+    new Map(objects.map((object) => [`${object.kind}/${object.metadata.name}`, JSON.stringify(object)]));
+  const old = byName(before);
+  const changed = [...byName(after)]
+    .filter(([id, text]) => old.get(id) !== text)
+    .map(([id]) => id.replace(/-migrate-[0-9a-f]+$/, '-migrate-…'));
+  t.deepEqual(changed.sort(), ['Deployment/accounts', 'Job/accounts-migrate-…']);
+  for (const object of after) {
+    const versioned = 'app.kubernetes.io/version' in (object.metadata.labels ?? {});
+    t.is(versioned, object.kind === 'Deployment' || object.kind === 'Job', `${object.kind} version label`);
+  }
 });

@@ -352,3 +352,33 @@ onEachBackend(
     t.true(await readyOn(cluster, namespace, pinned), 'the image named by digest rolls out');
   },
 );
+
+/** Applies the operator sent so far, by child kind (its child-applies metric). */
+async function appliesByKind(
+  operator: Awaited<ReturnType<typeof startOperator>>,
+): Promise<Map<string, number>> {
+  const metric = await operator.metrics.registry
+    .getSingleMetric('skeleton_operator_child_applies_total')
+    ?.get();
+  const counts = new Map<string, number>();
+  for (const { labels, value } of metric?.values ?? [])
+    counts.set(String(labels.kind), (counts.get(String(labels.kind)) ?? 0) + value);
+  return counts;
+}
+
+onEachBackend(
+  'an upgrade applies only the Job and the Deployment: nothing else carries the version',
+  async (t, backend) => {
+    const { cluster, namespace, operator } = await migrationCluster(t, backend);
+    await cluster.createApp(exampleApp('accounts', namespace));
+    t.true(await readyOn(cluster, namespace, OLD));
+    const before = await appliesByKind(operator);
+    await cluster.patchAppSpec(namespace, 'accounts', { image: NEW });
+    t.true(await readyOn(cluster, namespace, NEW));
+    const after = await appliesByKind(operator);
+    const applied = [...after]
+      .filter(([kind, count]) => count > (before.get(kind) ?? 0))
+      .map(([kind]) => kind);
+    t.deepEqual(applied.sort(), ['Deployment', 'Job']);
+  },
+);

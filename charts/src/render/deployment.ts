@@ -132,7 +132,7 @@ export function addDeployment(scope: Construct, input: RenderInput): ApiObject {
   return new ApiObject(scope, 'deployment', {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: objectMeta(input, names(app.name).deployment),
+    metadata: objectMeta(input, names(app.name).deployment, { image: context.approvedImage }),
     spec: {
       selector: { matchLabels: selectorLabels(app.name) },
       revisionHistoryLimit: 5,

@@ -16,15 +16,19 @@ export function selectorLabels(instance: string, component: Component = 'api'): 
   };
 }
 
-/** The recommended labels every object carries; the version is that of the image the object runs. */
+/**
+ * The recommended labels every object carries. The version is that of the image the object runs, so
+ * only what runs an image (the Deployment, its pods, the migration Job) has one: on the others it
+ * would make every upgrade rewrite objects that did not change.
+ */
 export function commonLabels(
   instance: string,
-  image: string,
+  image?: string,
   component: Component = 'api',
 ): Record<string, string> {
   return {
     ...selectorLabels(instance, component),
-    'app.kubernetes.io/version': imageVersion(image),
+    ...(image === undefined ? {} : { 'app.kubernetes.io/version': imageVersion(image) }),
     'app.kubernetes.io/part-of': 'skeleton',
     'app.kubernetes.io/managed-by': 'skeleton-operator',
   };

@@ -47,15 +47,15 @@ export function ownerReferences({ app, context }: RenderInput): OwnerReference[]
 export function objectMeta(
   input: RenderInput,
   name: string,
+  /** `image`: the image the object runs, for its version label; only what runs one has it. */
   options: { component?: Component; image?: string; extraLabels?: Record<string, string> } = {},
 ): ObjectMeta {
-  const image = options.image ?? input.context.approvedImage;
   const owners = ownerReferences(input);
   return {
     name,
     namespace: input.app.namespace,
     // Extra labels first: they may add to the standard labels but never replace them.
-    labels: { ...options.extraLabels, ...commonLabels(input.app.name, image, options.component) },
+    labels: { ...options.extraLabels, ...commonLabels(input.app.name, options.image, options.component) },
     ...(owners ? { ownerReferences: owners } : {}),
   };
 }

@@ -60,7 +60,7 @@ export function keySetSecret(
     metadata: {
       name: keySetSecretName(app.name),
       namespace: app.namespace,
-      labels: commonLabels(app.name, app.image),
+      labels: commonLabels(app.name),
       ...(handledRequest === undefined
         ? {}
         : { annotations: { [ROTATION_HANDLED_ANNOTATION]: handledRequest } }),

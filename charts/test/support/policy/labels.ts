@@ -20,6 +20,12 @@ export const REQUIRED_LABELS = [
 /** Cluster-wide, release-independent objects are exempt from instance/version. */
 export const INSTANCE_VERSION_EXEMPT_KINDS = new Set(['CustomResourceDefinition', 'Namespace']);
 
+/**
+ * The version is that of the image an object runs, so it is required only of what runs one: on a
+ * Service or a NetworkPolicy it would make every upgrade rewrite an object that did not change.
+ */
+const runsAnImage = (o: KubernetesObject) => o.kind === 'Pod' || podTemplateOf(o) !== undefined;
+
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 export function invalidLabelValue(value: unknown): boolean {
@@ -29,14 +35,15 @@ export function invalidLabelValue(value: unknown): boolean {
 export const requiredLabelsRule: Rule = {
   id: 'labels-required',
   description:
-    'Every object has the app.kubernetes.io/ name, instance, version, component, part-of and managed-by labels (CustomResourceDefinition and Namespace: instance and version not required).',
+    'Every object has the app.kubernetes.io/ name, instance, component, part-of and managed-by labels, and what runs an image its version (CustomResourceDefinition and Namespace: instance and version not required).',
   check(objects) {
     return objects.flatMap((o) => {
       const labels = o.metadata?.labels ?? {};
       const required = REQUIRED_LABELS.filter(
         (l) =>
-          !INSTANCE_VERSION_EXEMPT_KINDS.has(o.kind) ||
-          (l !== 'app.kubernetes.io/instance' && l !== 'app.kubernetes.io/version'),
+          (l !== 'app.kubernetes.io/version' || runsAnImage(o)) &&
+          (!INSTANCE_VERSION_EXEMPT_KINDS.has(o.kind) ||
+            (l !== 'app.kubernetes.io/instance' && l !== 'app.kubernetes.io/version')),
       );
       const missing = required.filter((l) => !labels[l]);
       return missing.length ? [violation(this.id, o, `missing labels ${missing.join(', ')}`)] : [];
