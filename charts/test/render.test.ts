@@ -179,11 +179,15 @@ test('a digest-pinned image is pulled IfNotPresent and versioned by its digest',
 
 test('the container gets its environment, port and probes', (t) => {
   const container = apiContainer(render());
-  t.deepEqual(container.ports, [{ name: 'http', containerPort: 3000, protocol: 'TCP' }]);
+  t.deepEqual(container.ports, [
+    { name: 'http', containerPort: 3000, protocol: 'TCP' },
+    { name: 'metrics', containerPort: 9090, protocol: 'TCP' },
+  ]);
   t.deepEqual(envOf(render()), {
     NODE_ENV: 'production',
     PORT: '3000',
     HOST: '0.0.0.0',
+    METRICS_PORT: '9090',
     DATABASE_URL: { secretKeyRef: { name: 'accounts-db', key: 'url' } },
     REDIS_KEY_PREFIX: 'team-a:accounts:',
     JWT_KEYS_FILE: '/var/run/skeleton/keys/keys.json',
@@ -426,7 +430,7 @@ for (const [enabled, available] of [
     }
     t.true(fromMonitoring);
     const spec = new ServiceMonitor(monitor as never).spec;
-    t.deepEqual(spec.endpoints, [{ port: 'http', path: '/metrics', interval: '15s' }]);
+    t.deepEqual(spec.endpoints, [{ port: 'metrics', path: '/metrics', interval: '15s' }]);
     t.like(monitor?.metadata.labels, { release: 'prom', 'app.kubernetes.io/instance': 'accounts' });
     t.is(spec.jobLabel, 'app.kubernetes.io/name', 'job="skeleton-api", as the alerts select it');
     t.is(find(objects, 'Service')?.metadata.labels?.['app.kubernetes.io/name'], 'skeleton-api');
@@ -501,9 +505,12 @@ test('NetworkPolicy peers, egress CIDRs and the redis port', (t) => {
   });
 });
 
-test('the Service exposes spec.service.port on the named http port', (t) => {
+test('the Service exposes spec.service.port on the named http port, and the metrics port', (t) => {
   const spec = (o: KubernetesObject[]) => new Service(find(o, 'Service') as never).spec;
-  t.deepEqual(spec(render())?.ports, [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+  t.deepEqual(spec(render())?.ports, [
+    { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+    { name: 'metrics', port: 9090, targetPort: 'metrics', protocol: 'TCP' },
+  ]);
   t.is(spec(render({ service: { port: 8080 } }))?.ports?.[0]?.port, 8080);
   t.is(spec(render())?.type, 'ClusterIP');
 });
@@ -581,4 +588,49 @@ test('a new image changes only the Deployment and the migration Job: the version
     const versioned = 'app.kubernetes.io/version' in (object.metadata.labels ?? {});
     t.is(versioned, object.kind === 'Deployment' || object.kind === 'Job', `${object.kind} version label`);
   }
+});
+
+test('metrics are served on a port of their own, which only the monitoring namespace may reach', (t) => {
+  const objects = render(
+    { monitoring: { serviceMonitor: { enabled: true } } },
+    { serviceMonitorAvailable: true },
+  );
+  const container = apiContainer(objects);
+  t.deepEqual(
+    container.ports?.map((port) => `${port.name}:${port.containerPort}`),
+    ['http:3000', 'metrics:9090'],
+  );
+  t.like(
+    container.env?.find((variable) => variable.name === 'METRICS_PORT'),
+    { value: '9090' },
+  );
+  const service = objects.find((object) => object.kind === 'Service') as unknown as {
+    spec: { ports: { name: string; targetPort: string }[] };
+  };
+  t.deepEqual(
+    service.spec.ports.map((port) => `${port.name}→${port.targetPort}`),
+    ['http→http', 'metrics→metrics'],
+  );
+  const monitor = objects.find((object) => object.kind === 'ServiceMonitor') as unknown as {
+    spec: { endpoints: { port: string }[] };
+  };
+  t.is(monitor.spec.endpoints[0]?.port, 'metrics');
+  const policy = objects.find(
+    (object) => object.metadata.name === 'accounts' && object.kind === 'NetworkPolicy',
+  ) as unknown as {
+    spec: { ingress: { from: unknown[]; ports: { port: string }[] }[] };
+  };
+  t.deepEqual(
+    policy.spec.ingress.map((rule) => rule.ports.map((port) => port.port).join()),
+    ['http', 'metrics'],
+    'the metrics port is open to the monitoring namespace only',
+  );
+});
+
+test('behind an Ingress the API trusts one proxy hop for the client address, unless config says otherwise', (t) => {
+  const hops = (overrides: Partial<SkeletonAppSpecInput>) =>
+    apiContainer(render(overrides)).env?.find((variable) => variable.name === 'TRUST_PROXY_HOPS')?.value;
+  t.is(hops({}), undefined, 'no Ingress: requests come straight from clients in the cluster');
+  t.is(hops({ ingress: { host: 'accounts.example.com' } }), '1');
+  t.is(hops({ ingress: { host: 'accounts.example.com' }, config: { TRUST_PROXY_HOPS: '2' } }), undefined);
 });

@@ -167,4 +167,10 @@ test('the example app: its migration Job and Deployment as stored run, migrate, 
     headers: { authorization: `Bearer ${data.accessToken}` },
   });
   t.is(me.status, 200, 'the token signed with the key from the mounted key-set Secret verifies');
+
+  const metricsPort = apiContainer.ports?.find((port) => port.name === 'metrics')?.containerPort;
+  const scrape = await fetch(`http://${network.podIP}:${metricsPort}/metrics`);
+  t.is(scrape.status, 200, 'metrics on their own port');
+  t.regex(await scrape.text(), /http_request_duration_seconds/);
+  t.is((await fetch(`${base}/metrics`)).status, 404, 'and not on the port clients reach');
 });

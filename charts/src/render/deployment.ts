@@ -14,6 +14,8 @@ import {
 } from './pod.js';
 
 export const HTTP_PORT = 3000;
+/** `/metrics` listens here, off the port the Service and the Ingress send clients to. */
+export const METRICS_PORT = 9090;
 export const KEYS_DIR = '/var/run/skeleton/keys';
 const KEYS_VOLUME = 'jwt-keys';
 const HOSTNAME = 'kubernetes.io/hostname';
@@ -32,6 +34,11 @@ function env(input: RenderInput) {
     { name: 'NODE_ENV', value: 'production' },
     { name: 'PORT', value: String(HTTP_PORT) },
     { name: 'HOST', value: '0.0.0.0' },
+    { name: 'METRICS_PORT', value: String(METRICS_PORT) },
+    // Behind an Ingress every request comes through its controller: the client is one hop back.
+    ...(spec.ingress && !('TRUST_PROXY_HOPS' in spec.config)
+      ? [{ name: 'TRUST_PROXY_HOPS', value: '1' }]
+      : []),
     secretEnv('DATABASE_URL', spec.database.secretRef),
     ...(spec.redis ? [secretEnv('REDIS_URL', spec.redis.secretRef)] : []),
     // Namespaced keys, so apps sharing one Redis never read each other's sessions or rate limits.
@@ -55,7 +62,10 @@ function container(input: RenderInput) {
     name: 'api',
     image,
     imagePullPolicy: imagePullPolicy(image),
-    ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
+    ports: [
+      { name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' },
+      { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
+    ],
     env: env(input),
     ...(hasConfig(input) ? { envFrom: [{ configMapRef: { name: names(input.app.name).configMap } }] } : {}),
     // Ready means "send me traffic" (dependencies reachable); live means "the process is not stuck".

@@ -9,7 +9,7 @@ export function rendersServiceMonitor({ app, context }: RenderInput): boolean {
 }
 
 /**
- * A ServiceMonitor for the Prometheus Operator, scraping `/metrics` through the Service's `http` port.
+ * A ServiceMonitor for the Prometheus Operator, scraping `/metrics` through the Service's `metrics` port.
  * The extra labels are how a Prometheus' serviceMonitorSelector picks it up (e.g. `release: kube-prometheus`).
  */
 export function addServiceMonitor(scope: Construct, input: RenderInput): ApiObject | undefined {
@@ -27,7 +27,7 @@ export function addServiceMonitor(scope: Construct, input: RenderInput): ApiObje
       // be the Service's name, a different job per app).
       jobLabel: 'app.kubernetes.io/name',
       namespaceSelector: { matchNames: [app.namespace] },
-      endpoints: [{ port: 'http', path: '/metrics', interval }],
+      endpoints: [{ port: 'metrics', path: '/metrics', interval }],
     },
   });
 }

@@ -26,7 +26,12 @@ function ingress(input: RenderInput) {
   return [
     { from, ports: http },
     ...(rendersServiceMonitor(input)
-      ? [{ from: [{ namespaceSelector: { matchLabels: MONITORING_NAMESPACE } }], ports: http }]
+      ? [
+          {
+            from: [{ namespaceSelector: { matchLabels: MONITORING_NAMESPACE } }],
+            ports: [{ port: 'metrics', protocol: 'TCP' }],
+          },
+        ]
       : []),
   ];
 }

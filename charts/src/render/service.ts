@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
+import { METRICS_PORT } from './deployment.js';
 import { selectorLabels } from './labels.js';
 import { names, objectMeta, type RenderInput } from './metadata.js';
 
@@ -13,8 +14,11 @@ export function addService(scope: Construct, input: RenderInput): ApiObject {
     spec: {
       type: 'ClusterIP',
       selector: selectorLabels(app.name),
-      // Named `http`: the ServiceMonitor and the Ingress refer to the port by this name.
-      ports: [{ name: 'http', port: app.spec.service.port, targetPort: 'http', protocol: 'TCP' }],
+      // By name: the Ingress sends clients to `http`, the ServiceMonitor scrapes `metrics`.
+      ports: [
+        { name: 'http', port: app.spec.service.port, targetPort: 'http', protocol: 'TCP' },
+        { name: 'metrics', port: METRICS_PORT, targetPort: 'metrics', protocol: 'TCP' },
+      ],
     },
   });
 }
