@@ -238,6 +238,21 @@ async function postCrd(kubeConfig: k8s.KubeConfig, crd: object): Promise<number>
   return status;
 }
 
+/**
+ * Creates or updates a CRD by server-side apply over plain HTTP, so a control plane left running while
+ * the charts change serves the CRD as it is now, never one an earlier run installed.
+ */
+async function applyCrd(kubeConfig: k8s.KubeConfig, crd: { metadata: { name: string } }): Promise<void> {
+  const { status, body } = await rawRequest(
+    kubeConfig,
+    'PATCH',
+    `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}?fieldManager=skeleton-tests&force=true`,
+    crd,
+    'application/apply-patch+yaml',
+  );
+  if (status !== 200 && status !== 201) throw new Error(`CRD not applied: ${status} ${JSON.stringify(body)}`);
+}
+
 /** A fake kube-apiserver with the SkeletonApp CRD installed, and clients for it. */
 export async function startCluster(options: FakeApiServerOptions = {}): Promise<FakeCluster> {
   const fake = await startFakeApiServer({ controllers: {}, bookmarkIntervalMs: 1_000, ...options });
@@ -291,8 +306,8 @@ async function waitUntil(what: string, ready: () => Promise<boolean>, ms = 30_00
 }
 
 /**
- * The real control plane, shared by every test file: the SkeletonApp CRD and the operator's
- * ServiceAccount and RBAC from the shipped install are applied (idempotently), and the operator gets a
+ * The real control plane, shared by every test file: the SkeletonApp CRD (as the charts make it now)
+ * and the operator's ServiceAccount and RBAC from the shipped install are applied (idempotently), and the operator gets a
  * token of that ServiceAccount, never the admin's. Namespaces are the test's own; on close the apps
  * left in them lose their finalizer (the operator is gone by then) and the namespaces are deleted.
  */
@@ -300,8 +315,9 @@ export async function startControlPlaneCluster(): Promise<Cluster> {
   const kubeConfig = await controlPlaneKubeConfig();
   const clients = clientsFor(kubeConfig);
   const createCrd = async (crd: object) => {
-    await postCrd(kubeConfig, crd);
-    const name = (crd as { metadata: { name: string } }).metadata.name;
+    const named = crd as { metadata: { name: string } };
+    const { name } = named.metadata;
+    await applyCrd(kubeConfig, named);
     await waitUntil(`CRD ${name} established`, async () => {
       const { body } = await rawRequest(
         kubeConfig,
