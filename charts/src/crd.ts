@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SKELETON_APP } from './api-group.js';
+import { APP_NAME_VALIDATION } from './app-name.js';
 import { CROSS_FIELD_RULES, type CrossFieldRule, skeletonAppStatusSchema, specSchema } from './spec.js';
 
 /**
@@ -189,6 +190,7 @@ export function skeletonAppOpenApiSchema(): SchemaNode {
       status: withConditionsAsMap(zodToStructuralSchema(skeletonAppStatusSchema)),
     },
     required: ['spec'],
+    'x-kubernetes-validations': [APP_NAME_VALIDATION],
   };
 }
 

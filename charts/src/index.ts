@@ -1,4 +1,5 @@
 export * from './api-group.js';
+export * from './app-name.js';
 export * from './crd.js';
 export * from './example.js';
 export * from './operator/install.js';

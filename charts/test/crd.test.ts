@@ -1,6 +1,7 @@
-import { evaluate } from '@marcbachmann/cel-js';
+import { Environment, evaluate } from '@marcbachmann/cel-js';
 import test from 'ava';
 import { z } from 'zod';
+import { APP_NAME_VALIDATION, skeletonAppNameSchema } from '../src/app-name.js';
 import {
   type SchemaNode,
   skeletonAppCrd,
@@ -329,7 +330,48 @@ for (const { name, change, by, at } of invalid) {
   });
 }
 
-// 4. The CRD's identity.
+// 4. The app's name: its Service is named after it.
+
+/** Names the Service can carry (true) and names it cannot (false). */
+const NAMES: Record<string, boolean> = {
+  accounts: true,
+  a: true,
+  'web-2': true,
+  ['a'.repeat(63)]: true,
+  'web.v2': false,
+  '1web': false,
+  ['a'.repeat(64)]: false,
+  ['a'.repeat(70)]: false,
+  Web: false,
+  'web-': false,
+  web_v2: false,
+};
+
+test('zod and the CRD’s rule at its root refuse the same names for a new app', (t) => {
+  t.deepEqual(root['x-kubernetes-validations'], [APP_NAME_VALIDATION]);
+  for (const [name, valid] of Object.entries(NAMES)) {
+    t.is(skeletonAppNameSchema.safeParse(name).success, valid, `zod: ${name}`);
+    const object = { ...structuredClone(example), metadata: { name } };
+    t.true(strictValidate(object));
+    const failures = celFailures(root, object).filter((failure) => failure.path === '');
+    t.deepEqual(
+      failures.map((failure) => failure.message),
+      valid ? [] : [APP_NAME_VALIDATION.message],
+      `CRD: ${name}`,
+    );
+  }
+});
+
+test('an app that exists already passes the name rule whatever its name, so it can still be updated', (t) => {
+  const cel = new Environment({ enableOptionalTypes: true, unlistedVariablesAreDyn: true });
+  const self = { metadata: { name: 'web.v2' } };
+  t.false(cel.evaluate(APP_NAME_VALIDATION.rule, { self, oldSelf: cel.evaluate('optional.none()', {}) }));
+  t.true(
+    cel.evaluate(APP_NAME_VALIDATION.rule, { self, oldSelf: cel.evaluate('optional.of(x)', { x: self }) }),
+  );
+});
+
+// 5. The CRD's identity.
 
 test('the CRD has its names, status subresource and printer columns', (t) => {
   t.is(crd.apiVersion, 'apiextensions.k8s.io/v1');

@@ -76,7 +76,13 @@ export type SkeletonApp = {
   spec: Record<string, unknown>;
   status?: {
     observedGeneration?: number;
-    conditions?: { type: string; status: string; reason: string; lastTransitionTime?: string }[];
+    conditions?: {
+      type: string;
+      status: string;
+      reason: string;
+      message?: string;
+      lastTransitionTime?: string;
+    }[];
     currentImage?: string;
     currentKeyId?: string;
     lastRotationTime?: string;
@@ -242,7 +248,10 @@ async function postCrd(kubeConfig: k8s.KubeConfig, crd: object): Promise<number>
  * Creates or updates a CRD by server-side apply over plain HTTP, so a control plane left running while
  * the charts change serves the CRD as it is now, never one an earlier run installed.
  */
-async function applyCrd(kubeConfig: k8s.KubeConfig, crd: { metadata: { name: string } }): Promise<void> {
+export async function applyCrd(
+  kubeConfig: k8s.KubeConfig,
+  crd: { metadata: { name: string } },
+): Promise<void> {
   const { status, body } = await rawRequest(
     kubeConfig,
     'PATCH',

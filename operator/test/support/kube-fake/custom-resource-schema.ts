@@ -1,7 +1,7 @@
 /**
  * What kube-apiserver does to a custom resource with its version's `openAPIV3Schema`, following
  * "Extend the Kubernetes API with CustomResourceDefinitions": Pruning → Defaulting → Validation.
- * `x-kubernetes-validations` (CEL validation rules) are NOT evaluated here: they are ignored on purpose.
+ * `x-kubernetes-validations` (CEL validation rules) run after the schema passes, through cel-rules.ts.
  * Pure: no I/O (Ajv compiles in memory; its logger is disabled).
  */
 import { Ajv, type ErrorObject } from 'ajv';
@@ -43,7 +43,8 @@ export interface JSONSchemaProps {
 }
 
 export type CustomResourceResult = { object: KubeObject } | { error: StatusError };
-export type CustomResourceProcessor = (object: unknown) => CustomResourceResult;
+/** Admits `object`; `old` is the stored object it replaces, on an update (for CEL transition rules). */
+export type CustomResourceProcessor = (object: unknown, old?: unknown) => CustomResourceResult;
 
 const K8S_KEYWORDS = [
   'x-kubernetes-preserve-unknown-fields',
@@ -252,7 +253,8 @@ const FORMATS = {
  * custom resource: prune unknown fields, apply `default`s (a newly defaulted object gets its nested defaults
  * too), then validate, reporting every problem at once as a 422 Invalid whose causes carry Kubernetes
  * field paths (`spec.replicas.min`, `spec.containers[0].image`). The input is never mutated.
- * CEL rules (`x-kubernetes-validations`) are ignored. Throws if Ajv cannot compile the schema.
+ * CEL rules (`x-kubernetes-validations`) follow, unless a blocking schema error skips them. Throws if
+ * Ajv cannot compile the schema.
  */
 export function compileCustomResourceSchema(openAPIV3Schema: JSONSchemaProps): CustomResourceProcessor {
   const ajv = new Ajv({
@@ -268,7 +270,7 @@ export function compileCustomResourceSchema(openAPIV3Schema: JSONSchemaProps): C
   const validate = ajv.compile(toAjvSchema(openAPIV3Schema) as object);
 
   const hasCelRules = JSON.stringify(openAPIV3Schema).includes('"x-kubernetes-validations"');
-  return (input) => {
+  return (input, old) => {
     // "Defaulting": defaults are applied after pruning, and validation runs on the defaulted object.
     const object = prune(structuredClone(input), openAPIV3Schema, true);
     const valid = validate(object);
@@ -288,7 +290,7 @@ export function compileCustomResourceSchema(openAPIV3Schema: JSONSchemaProps): C
     if (hasCelRules && causes.some((cause) => BLOCKING_REASONS.includes(cause.reason ?? '')))
       causes.push(fieldInvalid('<nil>', null, CEL_SKIPPED));
     // Otherwise the rules run over the defaulted object, with the schema's other failures.
-    else if (hasCelRules) causes.push(...celRuleCauses(openAPIV3Schema, object));
+    else if (hasCelRules) causes.push(...celRuleCauses(openAPIV3Schema, object, old));
     if (causes.length === 0) return { object: object as KubeObject };
     const meta = isPlainObject(failed) && isPlainObject(failed.metadata) ? failed.metadata : {};
     const name =

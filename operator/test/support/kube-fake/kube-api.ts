@@ -373,7 +373,7 @@ export class KubeApi {
   }
 
   private write(resource: ResourceType, current: KubeObject, candidate: KubeObject): KubeObject {
-    const next = this.admit(resource, candidate);
+    const next = this.admit(resource, candidate, current);
     if (resource.generation) next.metadata.generation = nextGeneration(current, next);
     else delete next.metadata.generation;
     // A write that changes nothing is no write: no new resourceVersion, no event.
@@ -388,8 +388,11 @@ export class KubeApi {
     return stored;
   }
 
-  /** "Extend the Kubernetes API with CustomResourceDefinitions": prune, default, validate. */
-  private admit(resource: ResourceType, object: KubeObject): KubeObject {
+  /**
+   * "Extend the Kubernetes API with CustomResourceDefinitions": prune, default, validate; `old` is the
+   * stored object an update replaces.
+   */
+  private admit(resource: ResourceType, object: KubeObject, old?: KubeObject): KubeObject {
     if (!resource.schema) return object;
     let processor = this.processors.get(resource);
     if (!processor) {
@@ -398,7 +401,7 @@ export class KubeApi {
       );
       this.processors.set(resource, processor);
     }
-    const result = processor(object);
+    const result = processor(object, old);
     if ('error' in result) throw result.error;
     return result.object;
   }

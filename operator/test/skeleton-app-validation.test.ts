@@ -1,0 +1,200 @@
+import type * as k8s from '@kubernetes/client-node';
+import { EXAMPLE_SKELETON_APP, SKELETON_APP, skeletonAppCrd } from '@skeleton/charts';
+import test from 'ava';
+import { parseSpec } from '../src/reconcile/desired-state.js';
+import { onEachBackend } from './support/each-backend.js';
+import {
+  applyCrd,
+  type Cluster,
+  conditionOf,
+  exampleApp,
+  startCluster,
+  startClusterOn,
+  startControlPlaneCluster,
+  startOperator,
+  until,
+} from './support/operator-harness.js';
+import { rawRequest } from './support/raw-request.js';
+
+/**
+ * One table of SkeletonApps, each judged three ways: by zod (what the operator parses), and by the
+ * CRD's schema and CEL rules on the fake and on the real kube-apiserver. All three must give the
+ * table's verdict, and the two servers must refuse an app with the same causes.
+ */
+
+type Spec = Record<string, unknown>;
+
+interface Case {
+  title: string;
+  /** The app's name; `case-<n>` when the case is about the spec. */
+  name?: string;
+  /** Changes the example's spec. */
+  change?: (spec: Spec) => void;
+  valid: boolean;
+}
+
+const CASES: Case[] = [
+  { title: 'the example', valid: true },
+  { title: 'a one-letter name', name: 'a', valid: true },
+  { title: 'a name with a hyphen', name: 'web-2', valid: true },
+  { title: 'a name of 63 characters', name: 'n'.repeat(63), valid: true },
+  { title: 'a name with a dot', name: 'web.v2', valid: false },
+  { title: 'a name starting with a digit', name: '1web', valid: false },
+  { title: 'a name of 64 characters', name: 'n'.repeat(64), valid: false },
+  { title: 'a name of 70 characters', name: 'n'.repeat(70), valid: false },
+  {
+    title: 'an image without a tag',
+    change: (spec) => Object.assign(spec, { image: 'registry.example.com/api' }),
+    valid: false,
+  },
+  {
+    title: 'replicas.min above replicas.max',
+    change: (spec) => Object.assign(spec, { replicas: { min: 5, max: 3 } }),
+    valid: false,
+  },
+  {
+    title: 'a config key that is no environment variable name',
+    change: (spec) => Object.assign(spec, { config: { 'not-an-env-name': 'x' } }),
+    valid: false,
+  },
+];
+
+const APPS = `/apis/${SKELETON_APP.group}/${SKELETON_APP.version}`;
+
+let fake: Cluster;
+let real: Cluster;
+const namespaces = new Map<Cluster, string>();
+
+test.before(async () => {
+  [fake, real] = await Promise.all([startCluster(), startControlPlaneCluster()]);
+  for (const cluster of [fake, real]) namespaces.set(cluster, await cluster.createNamespace('validation'));
+});
+
+test.after.always(async () => {
+  await Promise.all([fake?.close(), real?.close()]);
+});
+
+const create = (cluster: Cluster, name: string, spec: Spec) => {
+  const namespace = namespaces.get(cluster);
+  return rawRequest(cluster.kubeConfig, 'POST', `${APPS}/namespaces/${namespace}/skeletonapps`, {
+    apiVersion: `${SKELETON_APP.group}/${SKELETON_APP.version}`,
+    kind: SKELETON_APP.kind,
+    metadata: { name },
+    spec,
+  });
+};
+
+/** A refusal's causes, in a fixed order: kube-apiserver does not order the CEL rules' failures. */
+const causesOf = (body: unknown) =>
+  ((body as k8s.V1Status).details?.causes ?? [])
+    .map(({ field, reason, message }) => `${field} ${reason} ${message}`)
+    .sort();
+
+for (const [index, { title, name = `case-${index}`, change, valid }] of CASES.entries()) {
+  test(`${valid ? 'accepted' : 'refused'} alike by zod, the fake and kube-apiserver: ${title}`, async (t) => {
+    const spec = structuredClone(EXAMPLE_SKELETON_APP.spec) as Spec;
+    change?.(spec);
+    t.is(parseSpec({ metadata: { name }, spec }).ok, valid, 'zod');
+    const [onFake, onReal] = await Promise.all([create(fake, name, spec), create(real, name, spec)]);
+    t.is(onReal.status, valid ? 201 : 422, `kube-apiserver: ${causesOf(onReal.body).join('; ')}`);
+    t.is(onFake.status, onReal.status, `the fake: ${causesOf(onFake.body).join('; ')}`);
+    t.deepEqual(causesOf(onFake.body), causesOf(onReal.body), 'the same causes');
+  });
+}
+
+/** The SkeletonApp CRD under a group of this test's own, so changing it disturbs no other test. */
+const LEGACY_GROUP = 'legacy.validation.skeleton.dev';
+type Crd = ReturnType<typeof legacyCrd>;
+function legacyCrd() {
+  const crd = structuredClone(skeletonAppCrd()) as {
+    metadata: { name: string };
+    spec: { group: string; versions: { schema: { openAPIV3Schema: Record<string, unknown> } }[] };
+  };
+  crd.metadata.name = `${SKELETON_APP.plural}.${LEGACY_GROUP}`;
+  crd.spec.group = LEGACY_GROUP;
+  return crd;
+}
+function withoutNameRule(crd: Crd): Crd {
+  const copy = structuredClone(crd);
+  for (const version of copy.spec.versions) delete version.schema.openAPIV3Schema['x-kubernetes-validations'];
+  return copy;
+}
+
+onEachBackend(
+  'an app named before the name rule existed can still be updated and deleted; no new one can be made',
+  async (t, backend) => {
+    const cluster = await startClusterOn(backend);
+    t.teardown(() => cluster.close());
+    const namespace = await cluster.createNamespace('names');
+    const crd = legacyCrd();
+    const path = `/apis/${LEGACY_GROUP}/${SKELETON_APP.version}/namespaces/${namespace}/skeletonapps`;
+    const request = (method: string, suffix: string, body?: unknown, contentType?: string) =>
+      rawRequest(cluster.kubeConfig, method, `${path}${suffix}`, body, contentType);
+    const app = (name: string) => ({
+      apiVersion: `${LEGACY_GROUP}/${SKELETON_APP.version}`,
+      kind: SKELETON_APP.kind,
+      metadata: { name },
+      spec: EXAMPLE_SKELETON_APP.spec,
+    });
+    t.teardown(() =>
+      rawRequest(
+        cluster.kubeConfig,
+        'DELETE',
+        `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`,
+      ),
+    );
+
+    await cluster.createCrd(withoutNameRule(crd));
+    t.is((await request('POST', '', app('web.v2'))).status, 201, 'created before the rule');
+    await applyCrd(cluster.kubeConfig, crd);
+    // kube-apiserver serves a changed schema a moment after it stored it.
+    t.true(
+      await until(async () => {
+        const { status } = await request('POST', '', app('web.v3'));
+        if (status === 201) await request('DELETE', '/web.v3');
+        return status === 422;
+      }, 10_000),
+      'a new app with such a name is refused',
+    );
+
+    const merge = 'application/merge-patch+json';
+    const phase = { status: { phase: 'InvalidSpec' } };
+    t.is((await request('PATCH', '/web.v2/status', phase, merge)).status, 200, 'its status is written');
+    const image = { spec: { image: 'registry.example.com/skeleton-api:1.5.0' } };
+    t.is((await request('PATCH', '/web.v2', image, merge)).status, 200, 'its spec is changed');
+    const finalizers = (list: string[] | null) => ({ metadata: { finalizers: list } });
+    t.is((await request('PATCH', '/web.v2', finalizers(['test/hold']), merge)).status, 200);
+    t.is((await request('DELETE', '/web.v2')).status, 200);
+    t.is((await request('PATCH', '/web.v2', finalizers(null), merge)).status, 200, 'its finalizer goes');
+    t.true(
+      await until(async () => (await request('GET', '/web.v2')).status === 404, 10_000),
+      'it is deleted',
+    );
+  },
+);
+
+test('the operator reports an app named before the name rule existed InvalidSpec, and lets it be deleted', async (t) => {
+  const cluster = await startCluster();
+  t.teardown(() => cluster.close());
+  const namespace = await cluster.createNamespace('identity');
+  const crd = skeletonAppCrd() as Crd;
+  await applyCrd(cluster.kubeConfig, withoutNameRule(crd));
+  await cluster.createApp(exampleApp('web.v2', namespace));
+  await applyCrd(cluster.kubeConfig, crd);
+
+  const operator = await startOperator(cluster);
+  t.teardown(() => operator.stop());
+  t.true(
+    await until(
+      async () => conditionOf(await cluster.getApp(namespace, 'web.v2'), 'Ready')?.reason === 'InvalidSpec',
+    ),
+  );
+  t.regex(
+    conditionOf(await cluster.getApp(namespace, 'web.v2'), 'Ready')?.message ?? '',
+    /metadata\.name: must be a DNS-1035 label/,
+  );
+  t.deepEqual(await cluster.childrenOf(namespace, 'web.v2'), [], 'nothing is made for it');
+
+  await cluster.deleteApp(namespace, 'web.v2');
+  t.true(await until(async () => (await cluster.getApp(namespace, 'web.v2')) === undefined), 'it is deleted');
+});
