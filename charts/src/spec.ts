@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedMap } from './bounded-map.js';
 
 /**
  * The SkeletonApp spec and status, defined once: the operator parses with these schemas, the CRD's
@@ -15,7 +16,41 @@ const QUANTITY = /^([0-9]+(\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/;
 /** An RFC 1123 DNS label, as Secret and ConfigMap names must be. */
 const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A label key: an optional DNS-subdomain prefix and '/', then a name of at most 63 characters. */
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*[/])?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+/** What a Secret's key may be: Kubernetes refuses any other key in a secretKeyRef. */
+const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
+
+/**
+ * Bounds on every string, list and map, so the CRD refuses what the children could not carry and
+ * kube-apiserver can bound the cost of the CEL rules.
+ */
+const MAX = {
+  image: 512,
+  /** A duration, a quantity or a replica count: a handful of digits and a unit. */
+  shortText: 32,
+  dnsName: 253,
+  /** A label key: a DNS-subdomain prefix (253), '/' and a name (63). */
+  labelKey: 317,
+  labelValue: 63,
+  /** An IPv6 CIDR: eight groups of four hex digits, seven colons, '/128'. */
+  cidr: 43,
+  commandArgument: 1024,
+  commandArguments: 32,
+  configEntries: 128,
+  configKey: 128,
+  configValue: 4096,
+  labels: 32,
+  networkPeers: 32,
+  /** A condition's reason, which the phase repeats. */
+  reason: 1024,
+  /** A JWK thumbprint (43 characters of base64url), with room. */
+  keyId: 128,
+  /** An RFC 3339 time. */
+  timestamp: 64,
+} as const;
 
 const UNIT_SECONDS = { h: 3600, m: 60, s: 1 } as const;
 
@@ -29,19 +64,39 @@ export function durationSeconds(text: string): number {
 }
 
 const duration = (fallback: string) =>
-  z.string().regex(DURATION, 'must be a duration such as 720h, 15m or 30s').default(fallback);
-const quantity = (fallback: string) =>
-  z.string().regex(QUANTITY, 'must be a Kubernetes quantity such as 250m or 256Mi').default(fallback);
+  z
+    .string()
+    .max(MAX.shortText)
+    .regex(DURATION, 'must be a duration such as 720h, 15m or 30s')
+    .default(fallback);
+const quantityText = z
+  .string()
+  .max(MAX.shortText)
+  .regex(QUANTITY, 'must be a Kubernetes quantity such as 250m or 256Mi');
+const quantity = (fallback: string) => quantityText.default(fallback);
 
 const secretKeyRef = z.strictObject({
-  name: z.string().max(253).regex(DNS_NAME, 'must be a Secret name'),
-  key: z.string().min(1).max(253).default('url'),
+  name: z.string().max(MAX.dnsName).regex(DNS_NAME, 'must be a Secret name'),
+  key: z
+    .string()
+    .min(1)
+    .max(MAX.dnsName)
+    .regex(SECRET_KEY, "must be a Secret key: letters, digits, '-', '_' and '.'")
+    .default('url'),
 });
 
-const labelSelector = z.record(z.string().max(317), z.string().max(63).regex(LABEL_VALUE));
+const labelSelector = boundedMap(
+  {
+    maxLength: MAX.labelKey,
+    pattern: LABEL_KEY,
+    message: `label keys must be an optional DNS-subdomain prefix and '/', then a name of at most 63 letters, digits, '-', '_' and '.' (${MAX.labelKey} characters in all)`,
+  },
+  z.string().max(MAX.labelValue).regex(LABEL_VALUE),
+  MAX.labels,
+);
 
 export const specSchema = z.strictObject({
-  image: z.string().max(512).regex(IMAGE, 'must be an image reference with a tag or a sha256 digest'),
+  image: z.string().max(MAX.image).regex(IMAGE, 'must be an image reference with a tag or a sha256 digest'),
   replicas: z
     .strictObject({ min: z.int().min(1).max(100).default(2), max: z.int().min(1).max(100).default(10) })
     .default({ min: 2, max: 10 }),
@@ -62,7 +117,7 @@ export const specSchema = z.strictObject({
         .default({ cpu: '100m', memory: '192Mi', ephemeralStorage: '64Mi' }),
       limits: z
         .strictObject({
-          cpu: z.string().regex(QUANTITY).optional(),
+          cpu: quantityText.optional(),
           memory: quantity('384Mi'),
           ephemeralStorage: quantity('256Mi'),
         })
@@ -73,15 +128,25 @@ export const specSchema = z.strictObject({
       limits: { memory: '384Mi', ephemeralStorage: '256Mi' },
     }),
   /** Plain settings for the API, as environment variables from a ConfigMap (never secrets). */
-  config: z
-    .record(z.string().regex(ENV_NAME, 'must be an environment variable name').max(128), z.string().max(4096))
-    .default({}),
+  config: boundedMap(
+    {
+      maxLength: MAX.configKey,
+      pattern: ENV_NAME,
+      message: `config keys must be environment variable names of at most ${MAX.configKey} characters`,
+    },
+    z.string().max(MAX.configValue),
+    MAX.configEntries,
+  ).default({}),
   database: z.strictObject({ secretRef: secretKeyRef }),
   redis: z.strictObject({ secretRef: secretKeyRef }).optional(),
   migrations: z
     .strictObject({
       enabled: z.boolean().default(true),
-      command: z.array(z.string().min(1)).min(1).default(['node', 'dist/cli/migrate.js', 'up']),
+      command: z
+        .array(z.string().min(1).max(MAX.commandArgument))
+        .min(1)
+        .max(MAX.commandArguments)
+        .default(['node', 'dist/cli/migrate.js', 'up']),
       backoffLimit: z.int().min(0).max(10).default(2),
       activeDeadlineSeconds: z.int().min(30).max(86_400).default(600),
     })
@@ -124,9 +189,18 @@ export const specSchema = z.strictObject({
             podSelector: labelSelector.optional(),
           }),
         )
+        .max(MAX.networkPeers)
         .default([]),
       /** Where the database (and Redis) live, as CIDRs; empty means anywhere on those ports. */
-      egressTo: z.array(z.string().regex(/^[0-9a-f.:]+\/[0-9]{1,3}$/, 'must be a CIDR')).default([]),
+      egressTo: z
+        .array(
+          z
+            .string()
+            .max(MAX.cidr)
+            .regex(/^[0-9a-f.:]+\/[0-9]{1,3}$/, 'must be a CIDR'),
+        )
+        .max(MAX.networkPeers)
+        .default([]),
       databasePort: z.int().min(1).max(65_535).default(5432),
       redisPort: z.int().min(1).max(65_535).default(6379),
     })
@@ -134,9 +208,9 @@ export const specSchema = z.strictObject({
   service: z.strictObject({ port: z.int().min(1).max(65_535).default(80) }).default({ port: 80 }),
   ingress: z
     .strictObject({
-      host: z.string().max(253).regex(DNS_NAME, 'must be a host name'),
-      tlsSecretName: z.string().max(253).regex(DNS_NAME).optional(),
-      className: z.string().max(253).optional(),
+      host: z.string().max(MAX.dnsName).regex(DNS_NAME, 'must be a host name'),
+      tlsSecretName: z.string().max(MAX.dnsName).regex(DNS_NAME).optional(),
+      className: z.string().max(MAX.dnsName).regex(DNS_NAME, 'must be an IngressClass name').optional(),
     })
     .optional(),
 });
@@ -171,13 +245,6 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
     holds: (spec) =>
       durationSeconds(spec.jwt.previousKeyRetention) >= durationSeconds(spec.jwt.accessTokenTTL),
   },
-  {
-    // The CRD schema cannot check map keys; zod can, and CEL can.
-    path: ['config'],
-    cel: "self.all(k, k.matches('^[A-Za-z_][A-Za-z0-9_]*$'))",
-    message: 'config keys must be environment variable names',
-    holds: (spec) => Object.keys(spec.config).every((key) => ENV_NAME.test(key)),
-  },
 ];
 
 export const skeletonAppSpecSchema = specSchema.superRefine((spec, ctx) => {
@@ -201,24 +268,24 @@ const condition = z.strictObject({
   reason: z
     .string()
     .regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/)
-    .max(1024),
+    .max(MAX.reason),
   message: z.string().max(32_768),
-  lastTransitionTime: z.iso.datetime(),
+  lastTransitionTime: z.iso.datetime().max(MAX.timestamp),
   observedGeneration: z.int().min(0).optional(),
 });
 
 export const skeletonAppStatusSchema = z.strictObject({
   observedGeneration: z.int().min(0).optional(),
-  conditions: z.array(condition).optional(),
-  desiredImage: z.string().optional(),
-  currentImage: z.string().optional(),
+  conditions: z.array(condition).max(CONDITION_TYPES.length).optional(),
+  desiredImage: z.string().max(MAX.image).optional(),
+  currentImage: z.string().max(MAX.image).optional(),
   readyReplicas: z.int().min(0).optional(),
   /** "3/3", for the READY printer column. */
-  ready: z.string().optional(),
+  ready: z.string().max(MAX.shortText).optional(),
   /** The Ready condition's reason, for the STATUS printer column. */
-  phase: z.string().optional(),
-  currentKeyId: z.string().optional(),
-  lastRotationTime: z.iso.datetime().optional(),
+  phase: z.string().max(MAX.reason).optional(),
+  currentKeyId: z.string().max(MAX.keyId).optional(),
+  lastRotationTime: z.iso.datetime().max(MAX.timestamp).optional(),
 });
 
 export type SkeletonAppStatus = z.infer<typeof skeletonAppStatusSchema>;

@@ -11,7 +11,13 @@ import {
 } from '../src/crd.js';
 import { EXAMPLE_SKELETON_APP } from '../src/example.js';
 import { CROSS_FIELD_RULES, skeletonAppSpecSchema, skeletonAppStatusSchema } from '../src/spec.js';
-import { celFailures, closed, kubernetesAjv, structuralViolations } from './support/structural-schema.js';
+import {
+  celFailures,
+  closed,
+  kubernetesAjv,
+  schemaNodes,
+  structuralViolations,
+} from './support/structural-schema.js';
 
 interface Crd {
   apiVersion: string;
@@ -39,6 +45,9 @@ const root = version.schema.openAPIV3Schema;
 const child = (node: SchemaNode, ...path: string[]): SchemaNode =>
   path.reduce((at, name) => (at.properties as Record<string, SchemaNode>)[name] as SchemaNode, node);
 const specNode = child(root, 'spec');
+/** A map: an object whose entries all follow one schema. */
+const isNodeMap = (node: SchemaNode) =>
+  node.type === 'object' && typeof node.additionalProperties === 'object';
 
 // The SkeletonApp of the design document, as synth publishes it.
 const example = EXAMPLE_SKELETON_APP;
@@ -179,6 +188,44 @@ test('zod output is flattened into structural schemas', (t) => {
     message: /not a structural schema/,
   });
   t.throws(() => toStructuralSchema({ $ref: '#/definitions/Missing' }), { message: /cannot resolve/ });
+});
+
+test('every string, list and map is bounded, so the CRD refuses what the children cannot carry', (t) => {
+  // apiVersion and kind are kube-apiserver's to check.
+  const unbounded = [...schemaNodes(root)]
+    .filter(([where]) => where !== '.apiVersion' && where !== '.kind')
+    .flatMap(([where, node]) => {
+      if (node.type === 'string' && node.enum === undefined && node.maxLength === undefined)
+        return [`${where}: a string without maxLength`];
+      if (node.type === 'array' && node.maxItems === undefined) return [`${where}: a list without maxItems`];
+      if (isNodeMap(node) && node.maxProperties === undefined)
+        return [`${where}: a map without maxProperties`];
+      return [];
+    });
+  t.deepEqual(unbounded, []);
+});
+
+test('a map’s keys are checked by a CEL rule the CRD carries, as zod checks them', (t) => {
+  const maps = [...schemaNodes(root)].filter(([, node]) => isNodeMap(node));
+  t.deepEqual(
+    maps.map(([where]) => where),
+    [
+      '.spec.config',
+      '.spec.monitoring.serviceMonitor.labels',
+      '.spec.networkPolicy.ingressFrom[].namespaceSelector',
+      '.spec.networkPolicy.ingressFrom[].podSelector',
+    ],
+  );
+  for (const [where, node] of maps)
+    t.regex(
+      String((node['x-kubernetes-validations'] as { rule: string }[] | undefined)?.[0]?.rule),
+      /^self\.all\(k, size\(k\) <= \d+ && k\.matches\('\^[^\\']+\$'\)\)$/,
+      where,
+    );
+  const config = child(specNode, 'config');
+  t.true(celFailures(config, { LOG_LEVEL: 'x' }).length === 0);
+  t.is(celFailures(config, { ['K'.repeat(129)]: 'x' }).length, 1);
+  t.is(celFailures(config, { 'not-an-env-name': 'x' }).length, 1);
 });
 
 // 2. The example is accepted everywhere.

@@ -250,7 +250,7 @@ test('CEL x-kubernetes-validations are enforced, each failure worded as kube-api
   t.deepEqual(causes, [
     {
       reason: 'FieldValueInvalid',
-      message: 'Invalid value: config keys must be environment variable names',
+      message: 'Invalid value: config keys must be environment variable names of at most 128 characters',
       field: 'spec.config',
     },
     {

@@ -57,7 +57,73 @@ const CASES: Case[] = [
     change: (spec) => Object.assign(spec, { config: { 'not-an-env-name': 'x' } }),
     valid: false,
   },
+  ...bounded('config entries', 128, (n) => ({ config: mapOf(n, (i) => [`KEY_${i}`, 'x']) })),
+  ...bounded('a config key', 128, (n) => ({ config: { [`K${'E'.repeat(n - 1)}`]: 'x' } })),
+  ...bounded('a config value', 4096, (n) => ({ config: { LOG_LEVEL: 'x'.repeat(n) } })),
+  ...bounded('serviceMonitor labels', 32, (n) => serviceMonitorLabels(mapOf(n, (i) => [`label-${i}`, 'x']))),
+  ...bounded('a label key', 317, (n) =>
+    serviceMonitorLabels({ [`${'p'.repeat(n - 64)}/${'k'.repeat(63)}`]: 'x' }),
+  ),
+  ...bounded('a label value', 63, (n) => serviceMonitorLabels({ team: 'v'.repeat(n) })),
+  {
+    title: 'a label key with a DNS prefix',
+    change: (spec) => Object.assign(spec, serviceMonitorLabels({ 'example.com/team': 'x' })),
+    valid: true,
+  },
+  {
+    title: 'a label key with a space',
+    change: (spec) => Object.assign(spec, serviceMonitorLabels({ 'team name': 'x' })),
+    valid: false,
+  },
+  {
+    title: 'a pod selector key with a space, inside ingressFrom',
+    change: (spec) =>
+      Object.assign(spec, { networkPolicy: { ingressFrom: [{ podSelector: { 'app name': 'x' } }] } }),
+    valid: false,
+  },
+  ...bounded('ingressFrom peers', 32, (n) => ({
+    networkPolicy: { ingressFrom: listOf(n, (i) => ({ podSelector: { app: `client-${i}` } })) },
+  })),
+  ...bounded('egressTo CIDRs', 32, (n) => ({
+    networkPolicy: { egressTo: listOf(n, (i) => `10.0.${i}.0/24`) },
+  })),
+  ...bounded('a CIDR', 43, (n) => ({
+    networkPolicy: { egressTo: [`${'0'.repeat(n - 43)}${'ffff:'.repeat(7)}ffff/128`] },
+  })),
+  ...bounded('migration command arguments', 32, (n) => ({
+    migrations: { command: listOf(n, (i) => `arg-${i}`) },
+  })),
+  ...bounded('a migration command argument', 1024, (n) => ({ migrations: { command: ['x'.repeat(n)] } })),
+  ...bounded('a duration', 32, (n) => ({ jwt: { rotationInterval: `${'1'.repeat(n - 1)}h` } })),
+  ...bounded('a quantity', 32, (n) => ({ resources: { requests: { cpu: `${'1'.repeat(n - 1)}m` } } })),
+  {
+    title: 'a Secret key with a slash',
+    change: (spec) => Object.assign(spec, { database: { secretRef: { name: 'db', key: 'a/b' } } }),
+    valid: false,
+  },
+  {
+    title: 'an IngressClass name with an underscore',
+    change: (spec) =>
+      Object.assign(spec, { ingress: { host: 'accounts.example.com', className: 'my_class' } }),
+    valid: false,
+  },
 ];
+
+/** The two cases of a bound: `limit` is accepted, one more is refused. */
+function bounded(what: string, limit: number, at: (size: number) => Spec): Case[] {
+  return [
+    { title: `${what}: ${limit}`, change: (spec) => Object.assign(spec, at(limit)), valid: true },
+    { title: `${what}: ${limit + 1}`, change: (spec) => Object.assign(spec, at(limit + 1)), valid: false },
+  ];
+}
+
+const listOf = <T>(n: number, item: (index: number) => T): T[] =>
+  Array.from({ length: n }, (_, i) => item(i));
+const mapOf = (n: number, entry: (index: number) => [string, string]) => Object.fromEntries(listOf(n, entry));
+
+const serviceMonitorLabels = (labels: Record<string, string>) => ({
+  monitoring: { serviceMonitor: { enabled: true, labels } },
+});
 
 const APPS = `/apis/${SKELETON_APP.group}/${SKELETON_APP.version}`;
 

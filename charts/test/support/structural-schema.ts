@@ -243,3 +243,16 @@ function toCel(schema: SchemaNode, value: unknown): unknown {
   }
   return value;
 }
+
+/**
+ * Every schema node below `schema` with its path, as kubectl explain names fields: `.spec.config`,
+ * `.spec.config.*` (a map's values), `.spec.migrations.command[]` (a list's items).
+ */
+export function* schemaNodes(schema: SchemaNode, where = ''): Generator<[string, SchemaNode]> {
+  yield [where, schema];
+  if (isNode(schema.properties))
+    for (const [name, child] of Object.entries(schema.properties))
+      if (isNode(child)) yield* schemaNodes(child, `${where}.${name}`);
+  if (isNode(schema.additionalProperties)) yield* schemaNodes(schema.additionalProperties, `${where}.*`);
+  if (isNode(schema.items)) yield* schemaNodes(schema.items, `${where}[]`);
+}

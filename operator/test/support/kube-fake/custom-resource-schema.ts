@@ -11,6 +11,7 @@ import {
   fieldNotSupported,
   fieldRequired,
   fieldTooLong,
+  fieldTooMany,
   fieldTypeInvalid,
   invalid,
   type StatusCause,
@@ -207,13 +208,13 @@ function toCause(e: ErrorObject, root: unknown): StatusCause {
         `${f} in body should have at least ${String(p.limit)} items`,
       );
     case 'maxItems':
-      return fieldInvalid(field, data, `${f} in body should have at most ${String(p.limit)} items`);
+      return fieldTooMany(field, Array.isArray(data) ? data.length : 0, Number(p.limit));
     case 'uniqueItems':
       return fieldInvalid(field, data, `${f} in body shouldn't contain duplicates`);
     case 'minProperties':
       return fieldInvalid(field, data, `${f} in body should have at least ${String(p.limit)} properties`);
     case 'maxProperties':
-      return fieldInvalid(field, data, `${f} in body should have at most ${String(p.limit)} properties`);
+      return fieldTooMany(field, isPlainObject(data) ? Object.keys(data).length : 0, Number(p.limit));
     case 'multipleOf':
       return fieldInvalid(field, data, `${f} in body should be a multiple of ${String(p.multipleOf)}`);
     case 'format':
