@@ -121,6 +121,11 @@ test('the checker catches each structural violation', (t) => {
       /default \{\} is invalid/,
     ],
     ['array without items', { type: 'array' }, /an array needs one items schema/],
+    [
+      'metadata with a description',
+      { type: 'object', properties: { metadata: { type: 'object', description: 'the metadata' } } },
+      /\.metadata: only rules on name and generateName are allowed/,
+    ],
   ];
   for (const [name, schema, expected] of cases) {
     const violations = structuralViolations(schema);
@@ -226,6 +231,15 @@ test('a map’s keys are checked by a CEL rule the CRD carries, as zod checks th
   t.true(celFailures(config, { LOG_LEVEL: 'x' }).length === 0);
   t.is(celFailures(config, { ['K'.repeat(129)]: 'x' }).length, 1);
   t.is(celFailures(config, { 'not-an-env-name': 'x' }).length, 1);
+});
+
+test('every field of the CRD has a description, so kubectl explain documents it', (t) => {
+  // A list's items and a map's values are described by their field; kube-apiserver describes metadata.
+  const undocumented = [...schemaNodes(root)]
+    .filter(([where]) => !where.endsWith('[]') && !where.endsWith('.*') && where !== '.metadata')
+    .filter(([, node]) => typeof node.description !== 'string' || node.description.trim() === '')
+    .map(([where]) => where || '(the root)');
+  t.deepEqual(undocumented, []);
 });
 
 // 2. The example is accepted everywhere.

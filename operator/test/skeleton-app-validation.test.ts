@@ -1,7 +1,13 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type * as k8s from '@kubernetes/client-node';
 import { EXAMPLE_SKELETON_APP, SKELETON_APP, skeletonAppCrd } from '@skeleton/charts';
 import test from 'ava';
 import { parseSpec } from '../src/reconcile/desired-state.js';
+import { controlPlaneKubeconfigPath } from './support/control-plane-cluster.js';
 import { onEachBackend } from './support/each-backend.js';
 import {
   applyCrd,
@@ -264,3 +270,58 @@ test('the operator reports an app named before the name rule existed InvalidSpec
   await cluster.deleteApp(namespace, 'web.v2');
   t.true(await until(async () => (await cluster.getApp(namespace, 'web.v2')) === undefined), 'it is deleted');
 });
+
+type SchemaNode = { description?: string; properties?: Record<string, SchemaNode>; items?: SchemaNode };
+
+/** The CRD's schema node at a kubectl explain path such as `spec.networkPolicy.ingressFrom`. */
+function explained(path: string): SchemaNode {
+  const crd = skeletonAppCrd() as { spec: { versions: { schema: { openAPIV3Schema: SchemaNode } }[] } };
+  let node = crd.spec.versions[0]?.schema.openAPIV3Schema as SchemaNode;
+  for (const name of path.split('.')) {
+    node = node.properties?.[name] ?? (node.items?.properties?.[name] as SchemaNode);
+  }
+  return node;
+}
+
+/** kubectl wraps descriptions at 80 columns: compare words, not lines. */
+const words = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+const hasKubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+(hasKubectl ? test : test.skip)(
+  'kubectl explain shows the descriptions of the fields, from the CRD on kube-apiserver',
+  async (t) => {
+    const cache = mkdtempSync(join(tmpdir(), 'kubectl-explain-'));
+    t.teardown(() => rmSync(cache, { recursive: true, force: true }));
+    const kubeconfig = await controlPlaneKubeconfigPath();
+    const explain = async (path: string) =>
+      words(
+        (
+          await promisify(execFile)('kubectl', [
+            '--kubeconfig',
+            kubeconfig,
+            '--cache-dir',
+            cache,
+            'explain',
+            `${SKELETON_APP.singular}.${path}`,
+          ])
+        ).stdout,
+      );
+    for (const path of ['spec', 'spec.jwt', 'spec.networkPolicy.ingressFrom', 'status.conditions']) {
+      const node = explained(path);
+      const expected = [node, ...Object.values(node.properties ?? node.items?.properties ?? {})].map(
+        (field) => words(field.description ?? ''),
+      );
+      t.true(
+        expected.every((description) => description !== ''),
+        `${path}: every field is described`,
+      );
+      // kube-apiserver publishes a changed CRD's OpenAPI a moment after storing it.
+      let shown = '';
+      await until(async () => {
+        shown = await explain(path);
+        return expected.every((description) => shown.includes(description));
+      }, 15_000);
+      for (const description of expected) t.true(shown.includes(description), `${path}: ${description}`);
+    }
+  },
+);

@@ -128,6 +128,12 @@ export function structuralViolations(schema: SchemaNode, untyped: readonly strin
   };
 
   visit(schema, '');
+  if (isNode(schema.properties) && isNode(schema.properties.metadata)) {
+    const { type: _type, properties = {}, ...rest } = schema.properties.metadata;
+    const named = Object.keys(isNode(properties) ? properties : {});
+    if (Object.keys(rest).length > 0 || named.some((name) => name !== 'name' && name !== 'generateName'))
+      violations.push('.metadata: only rules on name and generateName are allowed');
+  }
   return violations;
 }
 
