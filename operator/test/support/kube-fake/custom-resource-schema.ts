@@ -131,6 +131,37 @@ function prune(value: unknown, schema: JSONSchemaProps | undefined, keepTypeMeta
   return out;
 }
 
+/**
+ * "Field validation": the fields pruning would drop, as kube-apiserver's strict decoding names them
+ * (`spec.jwt.rotation`, `spec.peers[0].name`), in its order (sorted). Under `?fieldValidation=Strict`
+ * a custom resource that has any is refused before any other check.
+ */
+export function unknownFields(
+  value: unknown,
+  schema: JSONSchemaProps,
+  keepTypeMeta = true,
+  path = '',
+): string[] {
+  const at = (key: string) => (path === '' ? key : `${path}.${key}`);
+  if (Array.isArray(value))
+    return isSchema(schema.items)
+      ? value.flatMap((item, index) =>
+          unknownFields(item, schema.items as JSONSchemaProps, false, `${path}[${index}]`),
+        )
+      : [];
+  if (!isPlainObject(value) || schema['x-kubernetes-preserve-unknown-fields'] === true) return [];
+  const embedded = schema['x-kubernetes-embedded-resource'] === true;
+  const found: string[] = [];
+  for (const [key, child] of Object.entries(value)) {
+    if ((keepTypeMeta || embedded) && ['apiVersion', 'kind', 'metadata'].includes(key)) continue;
+    const property = schema.properties?.[key];
+    const childSchema = isSchema(property) ? property : schema.additionalProperties;
+    if (isSchema(childSchema)) found.push(...unknownFields(child, childSchema, false, at(key)));
+    else if (childSchema !== true) found.push(at(key));
+  }
+  return path === '' ? found.sort() : found;
+}
+
 /** JSON pointer (Ajv instancePath) → Kubernetes field path: `spec.containers[0].image`. */
 function toFieldPath(pointer: string, root: unknown): string {
   if (pointer === '') return '';

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
-import { type CustomResourceProcessor, compileCustomResourceSchema } from './custom-resource-schema.js';
+import {
+  type CustomResourceProcessor,
+  compileCustomResourceSchema,
+  type JSONSchemaProps,
+  unknownFields,
+} from './custom-resource-schema.js';
 import { deepEqual } from './field-sets.js';
 import { nextGeneration } from './generation.js';
 import { jobStatusCauses } from './job-status.js';
@@ -44,6 +49,8 @@ export interface WriteOptions {
   subresource?: Subresource;
   /** `?force=true` on server-side apply. */
   force?: boolean;
+  /** `?fieldValidation=Strict`: a custom resource's unknown fields are refused, not pruned. */
+  strict?: boolean;
 }
 
 /** Fields only the server sets; a client's values for them are ignored. */
@@ -101,6 +108,7 @@ export class KubeApi {
     body: KubeObject,
     options: WriteOptions,
   ): KubeObject {
+    this.refuseUnknownFields(resource, body, options);
     const prepared = this.prepareCreate(resource, namespace, body);
     const object = recordUpdate(undefined, prepared, {
       manager: options.manager,
@@ -122,6 +130,7 @@ export class KubeApi {
     body: KubeObject,
     options: WriteOptions,
   ): KubeObject {
+    this.refuseUnknownFields(resource, body, options);
     const current = this.get(resource, namespace, name);
     const expected = body.metadata?.resourceVersion;
     if (expected !== undefined && expected !== current.metadata.resourceVersion) {
@@ -165,11 +174,25 @@ export class KubeApi {
           : badRequest(error.message);
       throw error;
     }
+    this.refuseUnknownFields(resource, patched, options);
     return this.writeUpdate(
       resource,
       current,
       this.merged(resource, current, patched as KubeObject, options.subresource),
       options,
+    );
+  }
+
+  /** "Field validation", Strict: unknown fields of a custom resource are a 400, before any other check. */
+  private refuseUnknownFields(resource: ResourceType, object: unknown, options: WriteOptions): void {
+    if (!options.strict || !resource.schema) return;
+    const unknown = unknownFields(object, resource.schema as JSONSchemaProps);
+    if (unknown.length === 0) return;
+    const { kind, version } = resource;
+    throw badRequest(
+      `${kind} in version "${version}" cannot be handled as a ${kind}: strict decoding error: ${unknown
+        .map((field) => `unknown field "${field}"`)
+        .join(', ')}`,
     );
   }
 
