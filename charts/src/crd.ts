@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SKELETON_APP } from './api-group.js';
+import { APP_NAME_VALIDATION } from './app-name.js';
 import { CROSS_FIELD_RULES, type CrossFieldRule, skeletonAppStatusSchema, specSchema } from './spec.js';
 
 /**
@@ -181,14 +182,27 @@ export function withCrossFieldRules(spec: SchemaNode, rules: readonly CrossField
 export function skeletonAppOpenApiSchema(): SchemaNode {
   return {
     type: 'object',
+    description:
+      'A SkeletonApp runs the skeleton user/auth API: the operator makes its Deployment, Service, autoscaler, migration Job, signing keys and policies, gates each release on its migration, and reports in the status. Its name names them all, so it must be a DNS-1035 label of at most 63 characters.',
     properties: {
-      apiVersion: { type: 'string' },
-      kind: { type: 'string' },
+      // The API conventions' own words, as kube-apiserver gives them for types of its own. It refuses
+      // anything on metadata but rules for name and generateName, and documents metadata itself.
+      apiVersion: {
+        type: 'string',
+        description:
+          'APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources',
+      },
+      kind: {
+        type: 'string',
+        description:
+          'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds',
+      },
       metadata: { type: 'object' },
       spec: withCrossFieldRules(zodToStructuralSchema(specSchema), CROSS_FIELD_RULES),
       status: withConditionsAsMap(zodToStructuralSchema(skeletonAppStatusSchema)),
     },
     required: ['spec'],
+    'x-kubernetes-validations': [APP_NAME_VALIDATION],
   };
 }
 

@@ -1,6 +1,7 @@
-import { evaluate } from '@marcbachmann/cel-js';
+import { Environment, evaluate } from '@marcbachmann/cel-js';
 import test from 'ava';
 import { z } from 'zod';
+import { APP_NAME_VALIDATION, skeletonAppNameSchema } from '../src/app-name.js';
 import {
   type SchemaNode,
   skeletonAppCrd,
@@ -10,7 +11,13 @@ import {
 } from '../src/crd.js';
 import { EXAMPLE_SKELETON_APP } from '../src/example.js';
 import { CROSS_FIELD_RULES, skeletonAppSpecSchema, skeletonAppStatusSchema } from '../src/spec.js';
-import { celFailures, closed, kubernetesAjv, structuralViolations } from './support/structural-schema.js';
+import {
+  celFailures,
+  closed,
+  kubernetesAjv,
+  schemaNodes,
+  structuralViolations,
+} from './support/structural-schema.js';
 
 interface Crd {
   apiVersion: string;
@@ -38,6 +45,9 @@ const root = version.schema.openAPIV3Schema;
 const child = (node: SchemaNode, ...path: string[]): SchemaNode =>
   path.reduce((at, name) => (at.properties as Record<string, SchemaNode>)[name] as SchemaNode, node);
 const specNode = child(root, 'spec');
+/** A map: an object whose entries all follow one schema. */
+const isNodeMap = (node: SchemaNode) =>
+  node.type === 'object' && typeof node.additionalProperties === 'object';
 
 // The SkeletonApp of the design document, as synth publishes it.
 const example = EXAMPLE_SKELETON_APP;
@@ -111,6 +121,11 @@ test('the checker catches each structural violation', (t) => {
       /default \{\} is invalid/,
     ],
     ['array without items', { type: 'array' }, /an array needs one items schema/],
+    [
+      'metadata with a description',
+      { type: 'object', properties: { metadata: { type: 'object', description: 'the metadata' } } },
+      /\.metadata: only rules on name and generateName are allowed/,
+    ],
   ];
   for (const [name, schema, expected] of cases) {
     const violations = structuralViolations(schema);
@@ -179,6 +194,53 @@ test('zod output is flattened into structural schemas', (t) => {
     message: /not a structural schema/,
   });
   t.throws(() => toStructuralSchema({ $ref: '#/definitions/Missing' }), { message: /cannot resolve/ });
+});
+
+test('every string, list and map is bounded, so the CRD refuses what the children cannot carry', (t) => {
+  // apiVersion and kind are kube-apiserver's to check.
+  const unbounded = [...schemaNodes(root)]
+    .filter(([where]) => where !== '.apiVersion' && where !== '.kind')
+    .flatMap(([where, node]) => {
+      if (node.type === 'string' && node.enum === undefined && node.maxLength === undefined)
+        return [`${where}: a string without maxLength`];
+      if (node.type === 'array' && node.maxItems === undefined) return [`${where}: a list without maxItems`];
+      if (isNodeMap(node) && node.maxProperties === undefined)
+        return [`${where}: a map without maxProperties`];
+      return [];
+    });
+  t.deepEqual(unbounded, []);
+});
+
+test('a map’s keys are checked by a CEL rule the CRD carries, as zod checks them', (t) => {
+  const maps = [...schemaNodes(root)].filter(([, node]) => isNodeMap(node));
+  t.deepEqual(
+    maps.map(([where]) => where),
+    [
+      '.spec.config',
+      '.spec.monitoring.serviceMonitor.labels',
+      '.spec.networkPolicy.ingressFrom[].namespaceSelector',
+      '.spec.networkPolicy.ingressFrom[].podSelector',
+    ],
+  );
+  for (const [where, node] of maps)
+    t.regex(
+      String((node['x-kubernetes-validations'] as { rule: string }[] | undefined)?.[0]?.rule),
+      /^self\.all\(k, size\(k\) <= \d+ && k\.matches\('\^[^\\']+\$'\)\)$/,
+      where,
+    );
+  const config = child(specNode, 'config');
+  t.true(celFailures(config, { LOG_LEVEL: 'x' }).length === 0);
+  t.is(celFailures(config, { ['K'.repeat(129)]: 'x' }).length, 1);
+  t.is(celFailures(config, { 'not-an-env-name': 'x' }).length, 1);
+});
+
+test('every field of the CRD has a description, so kubectl explain documents it', (t) => {
+  // A list's items and a map's values are described by their field; kube-apiserver describes metadata.
+  const undocumented = [...schemaNodes(root)]
+    .filter(([where]) => !where.endsWith('[]') && !where.endsWith('.*') && where !== '.metadata')
+    .filter(([, node]) => typeof node.description !== 'string' || node.description.trim() === '')
+    .map(([where]) => where || '(the root)');
+  t.deepEqual(undocumented, []);
 });
 
 // 2. The example is accepted everywhere.
@@ -330,7 +392,48 @@ for (const { name, change, by, at } of invalid) {
   });
 }
 
-// 4. The CRD's identity.
+// 4. The app's name: its Service is named after it.
+
+/** Names the Service can carry (true) and names it cannot (false). */
+const NAMES: Record<string, boolean> = {
+  accounts: true,
+  a: true,
+  'web-2': true,
+  ['a'.repeat(63)]: true,
+  'web.v2': false,
+  '1web': false,
+  ['a'.repeat(64)]: false,
+  ['a'.repeat(70)]: false,
+  Web: false,
+  'web-': false,
+  web_v2: false,
+};
+
+test('zod and the CRD’s rule at its root refuse the same names for a new app', (t) => {
+  t.deepEqual(root['x-kubernetes-validations'], [APP_NAME_VALIDATION]);
+  for (const [name, valid] of Object.entries(NAMES)) {
+    t.is(skeletonAppNameSchema.safeParse(name).success, valid, `zod: ${name}`);
+    const object = { ...structuredClone(example), metadata: { name } };
+    t.true(strictValidate(object));
+    const failures = celFailures(root, object).filter((failure) => failure.path === '');
+    t.deepEqual(
+      failures.map((failure) => failure.message),
+      valid ? [] : [APP_NAME_VALIDATION.message],
+      `CRD: ${name}`,
+    );
+  }
+});
+
+test('an app that exists already passes the name rule whatever its name, so it can still be updated', (t) => {
+  const cel = new Environment({ enableOptionalTypes: true, unlistedVariablesAreDyn: true });
+  const self = { metadata: { name: 'web.v2' } };
+  t.false(cel.evaluate(APP_NAME_VALIDATION.rule, { self, oldSelf: cel.evaluate('optional.none()', {}) }));
+  t.true(
+    cel.evaluate(APP_NAME_VALIDATION.rule, { self, oldSelf: cel.evaluate('optional.of(x)', { x: self }) }),
+  );
+});
+
+// 5. The CRD's identity.
 
 test('the CRD has its names, status subresource and printer columns', (t) => {
   t.is(crd.apiVersion, 'apiextensions.k8s.io/v1');

@@ -2,6 +2,7 @@ import test from 'ava';
 import { Testing } from 'cdk8s';
 import { OperatorInstall } from '../src/operator/install.js';
 import { OPERATOR_CLUSTER_PERMISSIONS, OPERATOR_NAMESPACE_PERMISSIONS } from '../src/operator/permissions.js';
+import { OPERATOR_SHUTDOWN, operatorTerminationGracePeriodSeconds } from '../src/operator/shutdown.js';
 
 interface Rule {
   apiGroups: string[];
@@ -104,4 +105,24 @@ test('two replicas with leader election, restricted security, probes and a metri
   );
   t.is(byKind('Namespace')[0]?.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted');
   t.is(byKind('ServiceAccount')[0]?.metadata.labels?.['pod-security.kubernetes.io/enforce'], undefined);
+});
+
+test('the kubelet kills an operator pod only after it drained, released its Lease and exited itself', (t) => {
+  const deployment = byKind('Deployment')[0]?.spec as {
+    template: {
+      spec: {
+        terminationGracePeriodSeconds: number;
+        containers: Array<{ env: Array<{ name: string; value?: string }> }>;
+      };
+    };
+  };
+  const pod = deployment.template.spec;
+  const drain = Number(
+    pod.containers[0]?.env.find((variable) => variable.name === 'SHUTDOWN_TIMEOUT_SECONDS')?.value,
+  );
+  t.is(drain, OPERATOR_SHUTDOWN.drainSeconds, 'the drain the grace period was sized for is stated');
+  // The operator exits by itself once the drain and the Lease release's share are over; SIGKILL comes later.
+  t.true(pod.terminationGracePeriodSeconds > drain + OPERATOR_SHUTDOWN.releaseSeconds);
+  t.is(pod.terminationGracePeriodSeconds, operatorTerminationGracePeriodSeconds(drain));
+  t.is(pod.terminationGracePeriodSeconds, 45);
 });

@@ -59,7 +59,24 @@ test('cross-field rules: replicas min ≤ max, key retention ≥ token lifetime'
     'jwt: jwt.previousKeyRetention must be at least jwt.accessTokenTTL, or rotation would reject live tokens',
   ]);
   t.true(skeletonAppSpecSchema.safeParse({ ...minimal, replicas: { min: 3, max: 3 } }).success);
-  t.is(CROSS_FIELD_RULES.length, 3);
+  // The third rule, on config keys, is a map-key rule now (bounded-map.ts), with the labels' keys.
+  t.is(CROSS_FIELD_RULES.length, 2);
+});
+
+test('map keys are checked at their own path: config keys and label keys', (t) => {
+  const paths = (input: unknown) =>
+    skeletonAppSpecSchema.safeParse(input).error?.issues.map((issue) => issue.path.join('.')) ?? [];
+  t.deepEqual(paths({ ...minimal, config: { [`K${'E'.repeat(128)}`]: 'x' } }), [
+    `config.K${'E'.repeat(128)}`,
+  ]);
+  const labels = (selector: Record<string, string>) => ({
+    ...minimal,
+    networkPolicy: { ingressFrom: [{ podSelector: selector }] },
+  });
+  t.deepEqual(paths(labels({ 'app name': 'x' })), ['networkPolicy.ingressFrom.0.podSelector.app name']);
+  t.deepEqual(paths(labels({ 'example.com/app': 'x' })), []);
+  const many = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`l${i}`, 'x']));
+  t.deepEqual(paths(labels(many)), ['networkPolicy.ingressFrom.0.podSelector']);
 });
 
 test('durations are read as Go writes them', (t) => {

@@ -1,3 +1,4 @@
+import { OPERATOR_SHUTDOWN } from '@skeleton/charts';
 import { z } from 'zod';
 
 const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
@@ -35,7 +36,7 @@ const environmentSchema = z
     METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
     HEALTH_PORT: z.coerce.number().int().min(0).max(65_535).default(8081),
     MAX_CONCURRENT_RECONCILES: z.coerce.number().int().min(1).max(100).default(4),
-    SHUTDOWN_TIMEOUT_SECONDS: seconds(30),
+    SHUTDOWN_TIMEOUT_SECONDS: seconds(OPERATOR_SHUTDOWN.drainSeconds),
     /** How long a changed Secret takes to reach the pods' files (kubelet sync period + cache) and be reloaded. */
     KEY_PROPAGATION_SECONDS: seconds(120),
     /** How long clients may cache the API's JWKS (its Cache-Control max-age). */
@@ -85,6 +86,13 @@ export interface OperatorConfig {
   requireImageDigest: boolean;
   logLevel: string;
 }
+
+/**
+ * When a shutdown that hangs (an API server that never answers the Lease release) is cut short: after
+ * the drain and the release's share. The install's terminationGracePeriodSeconds comes later still.
+ */
+export const forcedExitSeconds = (config: Pick<OperatorConfig, 'shutdownTimeoutSeconds'>): number =>
+  config.shutdownTimeoutSeconds + OPERATOR_SHUTDOWN.releaseSeconds;
 
 export class OperatorConfigError extends Error {
   constructor(readonly problems: string[]) {

@@ -6,12 +6,15 @@ import {
   type V1LeaseSpec,
   V1MicroTime,
 } from '@kubernetes/client-node';
+import { type LeaseObservation, leaseExpired, observeLease } from './lease-observation.js';
 
 /**
  * Leader election on a coordination.k8s.io/v1 Lease, after client-go's tools/leaderelection
  * (https://kubernetes.io/docs/concepts/architecture/leases/): one replica holds the Lease and renews
- * it every retryPeriod; the others wait for it to expire (renewTime + leaseDurationSeconds) or to be
- * released, and then take it over with an update guarded by resourceVersion, so only one can win.
+ * it every retryPeriod; the others wait for it to expire or to be released, and then take it over with
+ * an update guarded by resourceVersion, so only one can win. A Lease expires for a candidate when the
+ * candidate itself has seen its record unchanged for leaseDurationSeconds (lease-observation.ts), never
+ * by the holder's renewTime against the candidate's clock.
  */
 export interface LeaderElectorOptions {
   coordination: CoordinationV1Api;
@@ -29,7 +32,10 @@ export interface LeaderElectorOptions {
   renewDeadlineSeconds?: number;
   /** How often the leader renews and candidates retry (default 2). */
   retryPeriodSeconds?: number;
-  /** The time written to and compared with the Lease; defaults to the system clock. */
+  /**
+   * The time written into the Lease's acquireTime and renewTime, for people and tools reading it;
+   * defaults to the system clock. Expiry is never judged by it.
+   */
   clock?: () => Date;
   onStartedLeading(): void;
   onStoppedLeading(): void;
@@ -43,16 +49,6 @@ const JITTER_FACTOR = 1.2;
 
 const codeOf = (error: unknown): number | undefined =>
   error instanceof ApiException ? error.code : undefined;
-
-/** A MicroTime as the client reads it back (a string: the client has no deserializer for it) or a Date. */
-function millisOf(time: unknown): number | undefined {
-  if (time instanceof Date) return time.getTime();
-  if (typeof time === 'string') {
-    const ms = Date.parse(time);
-    return Number.isNaN(ms) ? undefined : ms;
-  }
-  return undefined;
-}
 
 export class LeaderElector {
   private readonly options: LeaderElectorOptions;
@@ -68,6 +64,8 @@ export class LeaderElector {
   private releasing: Promise<void> | undefined;
   /** The last Lease read or written, whose resourceVersion a release uses. */
   private observed: V1Lease | undefined;
+  /** Its record and since when (monotonic) this candidate has seen it unchanged. */
+  private observation: LeaseObservation | undefined;
   private reportedLeader: string | undefined;
   /** The monotonic time at which the last successful write started (about its renewTime). */
   private lastRenewAt = 0;
@@ -226,11 +224,11 @@ export class LeaderElector {
       }
     }
 
-    this.observe(current);
+    const observation = this.observe(current);
     const spec: V1LeaseSpec = current.spec ?? {};
     const holder = spec.holderIdentity ?? '';
     const ours = holder === identity;
-    if (holder !== '' && !ours && !this.expired(spec, now)) return false;
+    if (holder !== '' && !ours && !leaseExpired(observation, performance.now())) return false;
 
     const transitions = spec.leaseTransitions ?? 0;
     const body: V1Lease = {
@@ -272,14 +270,6 @@ export class LeaderElector {
     };
   }
 
-  /** Whether renewTime + the holder's leaseDurationSeconds is in the past (no renewTime: expired). */
-  private expired(spec: V1LeaseSpec, now: Date): boolean {
-    const renewed = millisOf(spec.renewTime);
-    if (renewed === undefined) return true;
-    const duration = (spec.leaseDurationSeconds ?? Math.ceil(this.leaseMs / 1000)) * 1000;
-    return renewed + duration < now.getTime();
-  }
-
   /** Releases the Lease: no holder, leaseDurationSeconds 1, keeping leaseTransitions. */
   private async release(): Promise<void> {
     const { coordination, namespace, name, identity } = this.options;
@@ -302,20 +292,24 @@ export class LeaderElector {
           },
         },
       });
-      this.observed = released;
+      this.observe(released);
       this.log('released the lease', { lease: this.leaseName() });
     } catch (error) {
       this.log('failed to release the lease', { lease: this.leaseName(), error: String(error) });
     }
   }
 
-  private observe(lease: V1Lease): void {
+  /** Records a Lease read or written; reports a new holder. */
+  private observe(lease: V1Lease): LeaseObservation {
     this.observed = lease;
+    this.observation = observeLease(this.observation, lease.spec ?? {}, performance.now(), this.leaseMs);
     const holder = lease.spec?.holderIdentity ?? '';
-    if (holder === '' || holder === this.reportedLeader) return;
-    this.reportedLeader = holder;
-    const onNewLeader = this.options.onNewLeader;
-    if (onNewLeader) this.callback('onNewLeader', () => onNewLeader.call(this.options, holder));
+    if (holder !== '' && holder !== this.reportedLeader) {
+      this.reportedLeader = holder;
+      const onNewLeader = this.options.onNewLeader;
+      if (onNewLeader) this.callback('onNewLeader', () => onNewLeader.call(this.options, holder));
+    }
+    return this.observation;
   }
 
   private callback(which: string, call: () => void): void {

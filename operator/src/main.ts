@@ -10,7 +10,7 @@
  */
 import { hostname } from 'node:os';
 import { pino } from 'pino';
-import { loadOperatorConfig, type OperatorConfig, OperatorConfigError } from './config.js';
+import { forcedExitSeconds, loadOperatorConfig, type OperatorConfig, OperatorConfigError } from './config.js';
 import { startOperatorServers } from './http/operator-server.js';
 import { KubeConfigError, loadKubeConfig } from './kube/load-kube-config.js';
 import { SkeletonAppOperator } from './operator.js';
@@ -39,9 +39,6 @@ function flagsAsEnvironment(args: string[]): Record<string, string> {
   if (problems.length > 0) throw new OperatorConfigError(problems);
   return variables;
 }
-
-/** Stops the process if a graceful shutdown hangs (an API server that never answers the release). */
-const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
   const config = loadOperatorConfig(
@@ -80,13 +77,10 @@ async function main(): Promise<void> {
       return exit(1);
     }
     stopping = reason;
-    const force = setTimeout(
-      () => {
-        logger.error({ reason }, 'shutdown took too long: exiting');
-        exit(1);
-      },
-      config.shutdownTimeoutSeconds * 1000 + SHUTDOWN_GRACE_MS,
-    );
+    const force = setTimeout(() => {
+      logger.error({ reason }, 'shutdown took too long: exiting');
+      exit(1);
+    }, forcedExitSeconds(config) * 1000);
     force.unref();
     try {
       const leading = operator.leading;

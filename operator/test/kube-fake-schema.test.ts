@@ -4,6 +4,7 @@ import { parseAllDocuments } from 'yaml';
 import {
   compileCustomResourceSchema,
   type JSONSchemaProps,
+  unknownFields,
 } from './support/kube-fake/custom-resource-schema.js';
 import type { KubeObject } from './support/kube-fake/types.js';
 
@@ -94,6 +95,31 @@ test('pruning: x-kubernetes-preserve-unknown-fields kept (known children still p
     anyMap: { a: { b: 1 } },
     withDefault: 'd',
   });
+});
+
+test("strict field validation names the fields pruning would drop, sorted, in kube-apiserver's paths", (t) => {
+  t.deepEqual(
+    unknownFields(
+      {
+        apiVersion: 'x.dev/v1',
+        kind: 'X',
+        metadata: { name: 'n', whatever: 1 },
+        spec: {
+          known: 'k',
+          unknown: 1,
+          nested: { keep: 1, drop: 2 },
+          free: { anything: { goes: true } },
+          labels: { any: 'key' },
+          anyMap: { a: { b: 1 } },
+          list: [{ name: 'a', extra: true }],
+        },
+        topLevelUnknown: 1,
+      },
+      small,
+    ),
+    ['spec.list[0].extra', 'spec.nested.drop', 'spec.unknown', 'topLevelUnknown'],
+  );
+  t.deepEqual(unknownFields({ spec: { known: 'k' } }, small), []);
 });
 
 test('nullable: null kept when nullable, non-nullable null removed and defaulted', (t) => {
@@ -250,7 +276,7 @@ test('CEL x-kubernetes-validations are enforced, each failure worded as kube-api
   t.deepEqual(causes, [
     {
       reason: 'FieldValueInvalid',
-      message: 'Invalid value: config keys must be environment variable names',
+      message: 'Invalid value: config keys must be environment variable names of at most 128 characters',
       field: 'spec.config',
     },
     {

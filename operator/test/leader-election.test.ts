@@ -41,7 +41,8 @@ interface Candidate {
   logs: { msg: string; fields: Record<string, unknown> }[];
 }
 
-function candidate(identity: string, lease: string): Candidate {
+/** A candidate; `clock` is the wall clock it writes into the Lease (the system's unless given). */
+function candidate(identity: string, lease: string, clock?: () => Date): Candidate {
   const events: string[] = [];
   const logs: Candidate['logs'] = [];
   const elector = new LeaderElector({
@@ -52,6 +53,7 @@ function candidate(identity: string, lease: string): Candidate {
     leaseDurationSeconds: LEASE_MS / 1000,
     renewDeadlineSeconds: 0.4,
     retryPeriodSeconds: 0.1,
+    clock,
     onStartedLeading: () => events.push('started'),
     onStoppedLeading: () => events.push('stopped'),
     onNewLeader: (leader) => events.push(`leader:${leader}`),
@@ -195,6 +197,88 @@ test.serial(
     t.is(lease.spec?.leaseTransitions, 1);
     await b.elector.stop();
     await Promise.all(runs);
+  },
+);
+
+/** A clock running `ms` ahead of this machine's, as on a node whose time drifted. */
+const skewedBy = (ms: number) => () => new Date(Date.now() + ms);
+
+test.serial(
+  'a candidate whose clock runs 20 s fast leaves a renewed Lease alone, and takes it only once it stays unchanged for the lease duration',
+  async (t) => {
+    const a = candidate('a', 'skewed');
+    const b = candidate('b', 'skewed', skewedBy(20_000));
+    const runs = [a.elector.run()];
+    t.true(await until(() => a.elector.isLeader()));
+    runs.push(b.elector.run());
+
+    // By b's clock, a's renewTime is always 20 s old: far past renewTime + leaseDurationSeconds.
+    const { both, led } = await sample([a, b], 3 * LEASE_MS);
+    t.is(both, 0, 'never two leaders');
+    t.deepEqual([...led], [0], 'only a led');
+    t.deepEqual(b.events, ['leader:a']);
+
+    await a.elector.abandon();
+    const last = await readLease('skewed');
+    const lastRenew = millis(last.spec?.renewTime);
+    t.true(await until(() => b.elector.isLeader(), 3 * LEASE_MS));
+    const tookOverAt = Date.now();
+    t.true(
+      tookOverAt >= lastRenew + LEASE_MS,
+      `not before the lease duration after the last renewal (${tookOverAt - lastRenew} ms)`,
+    );
+    await b.elector.stop();
+    await Promise.all(runs);
+  },
+);
+
+/** Writes a Lease held by `holder`, renewed at `renewTime` by the holder's clock. */
+const writeLease = (name: string, holder: string, renewTime: Date) =>
+  coordination.createNamespacedLease({
+    namespace,
+    body: {
+      metadata: { name, namespace },
+      spec: {
+        holderIdentity: holder,
+        leaseDurationSeconds: LEASE_MS / 1000,
+        acquireTime: new k8s.V1MicroTime(renewTime.getTime()),
+        renewTime: new k8s.V1MicroTime(renewTime.getTime()),
+        leaseTransitions: 0,
+      },
+    },
+  });
+
+test.serial(
+  'a Lease whose renewTime is long past is taken only after the candidate watched it unchanged for the lease duration',
+  async (t) => {
+    // Its holder's clock may be an hour slow, and the holder still alive: the record, not its times, tells.
+    await writeLease('stale-looking', 'ghost', new Date(Date.now() - 3_600_000));
+    const b = candidate('b', 'stale-looking');
+    const startedAt = Date.now();
+    const run = b.elector.run();
+    t.true(await until(() => b.elector.isLeader(), 3 * LEASE_MS));
+    const took = Date.now() - startedAt;
+    t.true(took >= LEASE_MS, `waited a whole lease duration (${took} ms)`);
+    t.true(took < LEASE_MS + 500, `and not much longer (${took} ms)`);
+    t.deepEqual(b.events, ['leader:ghost', 'leader:b', 'started']);
+    await b.elector.stop();
+    await run;
+  },
+);
+
+test.serial(
+  'a Lease whose renewTime lies in the future is taken once it stays unchanged for the lease duration',
+  async (t) => {
+    // A holder whose clock ran 20 s fast, then died: its renewTime + duration stays ahead for 21 s.
+    await writeLease('future', 'ghost', new Date(Date.now() + 20_000));
+    const b = candidate('b', 'future');
+    const startedAt = Date.now();
+    const run = b.elector.run();
+    t.true(await until(() => b.elector.isLeader(), 3 * LEASE_MS), 'took it over');
+    const took = Date.now() - startedAt;
+    t.true(took >= LEASE_MS && took < LEASE_MS + 500, `after a lease duration (${took} ms)`);
+    await b.elector.stop();
+    await run;
   },
 );
 

@@ -1,5 +1,6 @@
+import { OPERATOR_SHUTDOWN, operatorTerminationGracePeriodSeconds } from '@skeleton/charts';
 import test from 'ava';
-import { loadOperatorConfig, OperatorConfigError } from '../src/config.js';
+import { forcedExitSeconds, loadOperatorConfig, OperatorConfigError } from '../src/config.js';
 
 const problemsOf = (env: Record<string, string>) => {
   try {
@@ -35,6 +36,15 @@ test('defaults: every namespace, leader election 15 s / 10 s / 2 s, ports 8080 a
     { propagationDelayMs: 120_000, jwksCacheMs: 300_000, clockSkewMs: 60_000 },
     "the API's JWKS max-age is 300 s",
   );
+});
+
+test('a hanging shutdown exits by itself after the drain and the Lease release, before the kubelet kills it', (t) => {
+  const config = loadOperatorConfig({}, 'operator-7d9f');
+  t.is(config.shutdownTimeoutSeconds, OPERATOR_SHUTDOWN.drainSeconds, 'the drain the install is sized for');
+  t.is(forcedExitSeconds(config), OPERATOR_SHUTDOWN.drainSeconds + OPERATOR_SHUTDOWN.releaseSeconds);
+  t.true(operatorTerminationGracePeriodSeconds(config.shutdownTimeoutSeconds) > forcedExitSeconds(config));
+  const longer = loadOperatorConfig({ SHUTDOWN_TIMEOUT_SECONDS: '120' }, 'operator-7d9f');
+  t.true(operatorTerminationGracePeriodSeconds(120) > forcedExitSeconds(longer));
 });
 
 test('values come from the environment', (t) => {

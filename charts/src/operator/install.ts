@@ -1,6 +1,7 @@
 import { ApiObject, Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { OPERATOR_CLUSTER_PERMISSIONS, OPERATOR_NAMESPACE_PERMISSIONS } from './permissions.js';
+import { OPERATOR_SHUTDOWN, operatorTerminationGracePeriodSeconds } from './shutdown.js';
 
 export interface OperatorInstallOptions {
   namespace: string;
@@ -111,7 +112,10 @@ export class OperatorInstall extends Chart {
                 labelSelector: { matchLabels: selector },
               },
             ],
-            terminationGracePeriodSeconds: 30,
+            // Long enough to drain, release the Lease and exit, so a standby takes over at once.
+            terminationGracePeriodSeconds: operatorTerminationGracePeriodSeconds(
+              OPERATOR_SHUTDOWN.drainSeconds,
+            ),
             containers: [
               {
                 name: 'operator',
@@ -120,6 +124,8 @@ export class OperatorInstall extends Chart {
                 args: ['--leader-elect', `--metrics-port=${METRICS_PORT}`, `--health-port=${HEALTH_PORT}`],
                 env: [
                   { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                  // The drain the grace period above is sized for; change both together.
+                  { name: 'SHUTDOWN_TIMEOUT_SECONDS', value: String(OPERATOR_SHUTDOWN.drainSeconds) },
                 ],
                 ports: [
                   { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },

@@ -1,4 +1,4 @@
-import { evaluate } from '@marcbachmann/cel-js';
+import { Environment } from '@marcbachmann/cel-js';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { SchemaNode } from '../../src/crd.js';
 
@@ -128,6 +128,12 @@ export function structuralViolations(schema: SchemaNode, untyped: readonly strin
   };
 
   visit(schema, '');
+  if (isNode(schema.properties) && isNode(schema.properties.metadata)) {
+    const { type: _type, properties = {}, ...rest } = schema.properties.metadata;
+    const named = Object.keys(isNode(properties) ? properties : {});
+    if (Object.keys(rest).length > 0 || named.some((name) => name !== 'name' && name !== 'generateName'))
+      violations.push('.metadata: only rules on name and generateName are allowed');
+  }
   return violations;
 }
 
@@ -173,20 +179,30 @@ export interface CelFailure {
   error?: string;
 }
 
+/** CEL as kube-apiserver offers it to CRD rules: optionals on (for `optionalOldSelf`), variables untyped. */
+const cel = new Environment({ enableOptionalTypes: true, unlistedVariablesAreDyn: true });
+/** What `oldSelf` is, under `optionalOldSelf`, when an object is created. */
+const NO_OLD_SELF = cel.evaluate('optional.none()', {});
+
 /**
- * Evaluates every `x-kubernetes-validations` rule in `schema` with `self` bound to the value at the
- * rule's node in `value` (skipping nodes absent from `value`, as kube-apiserver does), and returns
- * the rules that did not hold. Integers become CEL ints (BigInt), as Kubernetes types them.
+ * Evaluates every `x-kubernetes-validations` rule in `schema` as on a create: `self` bound to the
+ * value at the rule's node in `value` (skipping nodes absent from `value`, as kube-apiserver does)
+ * and `oldSelf`, for a rule with `optionalOldSelf`, to none. Returns the rules that did not hold.
+ * Integers become CEL ints (BigInt), as Kubernetes types them.
  */
 export function celFailures(schema: SchemaNode, value: unknown, where = ''): CelFailure[] {
   const failures: CelFailure[] = [];
   if (value === undefined) return failures;
   const validations = schema['x-kubernetes-validations'];
   if (Array.isArray(validations)) {
-    for (const validation of validations as { rule: string; message: string }[]) {
+    for (const validation of validations as { rule: string; message: string; optionalOldSelf?: boolean }[]) {
       const failure = { path: where, rule: validation.rule, message: validation.message };
+      const self = toCel(schema, value);
       try {
-        const result: unknown = evaluate(validation.rule, { self: toCel(schema, value) });
+        const result: unknown = cel.evaluate(
+          validation.rule,
+          validation.optionalOldSelf ? { self, oldSelf: NO_OLD_SELF } : { self },
+        );
         if (result !== true) {
           failures.push(
             typeof result === 'boolean' ? failure : { ...failure, error: `gave ${String(result)}` },
@@ -232,4 +248,17 @@ function toCel(schema: SchemaNode, value: unknown): unknown {
     );
   }
   return value;
+}
+
+/**
+ * Every schema node below `schema` with its path, as kubectl explain names fields: `.spec.config`,
+ * `.spec.config.*` (a map's values), `.spec.migrations.command[]` (a list's items).
+ */
+export function* schemaNodes(schema: SchemaNode, where = ''): Generator<[string, SchemaNode]> {
+  yield [where, schema];
+  if (isNode(schema.properties))
+    for (const [name, child] of Object.entries(schema.properties))
+      if (isNode(child)) yield* schemaNodes(child, `${where}.${name}`);
+  if (isNode(schema.additionalProperties)) yield* schemaNodes(schema.additionalProperties, `${where}.*`);
+  if (isNode(schema.items)) yield* schemaNodes(schema.items, `${where}[]`);
 }

@@ -137,9 +137,12 @@ function track(root: unknown): { proxy: unknown; records: Map<string, NodeRecord
 
 /**
  * The generated JSONSchemaProps schema omits the Kubernetes `x-kubernetes-*`
- * extensions that the API server accepts in a CRD's openAPIV3Schema; declare them here.
+ * extensions that the API server accepts in a CRD's openAPIV3Schema, and the
+ * `description` field (lost where the generator stripped the definitions'
+ * own descriptions); declare them here.
  */
 const SCHEMA_EXTENSIONS = new Set([
+  'description',
   'x-kubernetes-embedded-resource',
   'x-kubernetes-int-or-string',
   'x-kubernetes-list-map-keys',

@@ -3,6 +3,7 @@ import {
   type KubernetesObject,
   renderSkeletonApp,
   type SkeletonAppSpec,
+  skeletonAppNameSchema,
   skeletonAppSpecSchema,
 } from '@skeleton/charts';
 
@@ -38,19 +39,23 @@ export type SpecProblem = { path: string; message: string };
 export type ParsedSpec = { ok: true; spec: SkeletonAppSpec } | { ok: false; problems: SpecProblem[] };
 
 /**
- * The spec as charts defines it, defaults applied. The CRD rejects what zod rejects, so a failure
- * means the CRD in the cluster is older or newer than this operator; it is reported, never thrown.
+ * The spec as charts defines it, defaults applied, of an app whose name its children can carry. The
+ * CRD rejects what zod rejects, so a failure means the app was created under an older or newer CRD
+ * than this operator's; it is reported, never thrown.
  */
 export function parseSpec(app: SkeletonAppObject): ParsedSpec {
+  const name = app.metadata?.name;
+  const nameIssues = name === undefined ? [] : (skeletonAppNameSchema.safeParse(name).error?.issues ?? []);
   const parsed = skeletonAppSpecSchema.safeParse(app.spec ?? {});
-  if (parsed.success) return { ok: true, spec: parsed.data };
-  return {
-    ok: false,
-    problems: parsed.error.issues.map((issue) => ({
+  const problems = [
+    ...nameIssues.map((issue) => ({ path: 'metadata.name', message: issue.message })),
+    ...(parsed.error?.issues ?? []).map((issue) => ({
       path: ['spec', ...issue.path.map(String)].join('.'),
       message: issue.message,
     })),
-  };
+  ];
+  if (parsed.success && problems.length === 0) return { ok: true, spec: parsed.data };
+  return { ok: false, problems };
 }
 
 function fingerprint(object: KubernetesObject): string {

@@ -598,7 +598,7 @@ export function registerConformance(target: ConformanceTarget): void {
         jwt: { accessTokenTTL: '15m', previousKeyRetention: '5m' },
       });
       t.deepEqual(failedRules.map(({ field, reason, message }) => `${field} ${reason} ${message}`).sort(), [
-        'spec.config FieldValueInvalid Invalid value: config keys must be environment variable names',
+        'spec.config FieldValueInvalid Invalid value: config keys must be environment variable names of at most 128 characters',
         'spec.jwt FieldValueInvalid Invalid value: jwt.previousKeyRetention must be at least jwt.accessTokenTTL, or rotation would reject live tokens',
         'spec.replicas FieldValueInvalid Invalid value: replicas.min must not exceed replicas.max',
       ]);

@@ -244,6 +244,24 @@ async function postCrd(kubeConfig: k8s.KubeConfig, crd: object): Promise<number>
   return status;
 }
 
+/**
+ * Creates or updates a CRD by server-side apply over plain HTTP, so a control plane left running while
+ * the charts change serves the CRD as it is now, never one an earlier run installed.
+ */
+export async function applyCrd(
+  kubeConfig: k8s.KubeConfig,
+  crd: { metadata: { name: string } },
+): Promise<void> {
+  const { status, body } = await rawRequest(
+    kubeConfig,
+    'PATCH',
+    `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}?fieldManager=skeleton-tests&force=true`,
+    crd,
+    'application/apply-patch+yaml',
+  );
+  if (status !== 200 && status !== 201) throw new Error(`CRD not applied: ${status} ${JSON.stringify(body)}`);
+}
+
 /** A fake kube-apiserver with the SkeletonApp CRD installed, and clients for it. */
 export async function startCluster(options: FakeApiServerOptions = {}): Promise<FakeCluster> {
   const fake = await startFakeApiServer({ controllers: {}, bookmarkIntervalMs: 1_000, ...options });
@@ -297,7 +315,7 @@ async function waitUntil(what: string, ready: () => Promise<boolean>, ms = 30_00
 }
 
 /**
- * The real control plane, shared by every test file: the SkeletonApp CRD as the code defines it now
+ * The real control plane, shared by every test file: the SkeletonApp CRD (as the charts make it now)
  * and the operator's ServiceAccount and RBAC from the shipped install are applied (idempotently), and the operator gets a
  * token of that ServiceAccount, never the admin's. Namespaces are the test's own; on close the apps
  * left in them lose their finalizer (the operator is gone by then) and the namespaces are deleted.
@@ -305,19 +323,10 @@ async function waitUntil(what: string, ready: () => Promise<boolean>, ms = 30_00
 export async function startControlPlaneCluster(): Promise<Cluster> {
   const kubeConfig = await controlPlaneKubeConfig();
   const clients = clientsFor(kubeConfig);
-  // Applied, not only created: the control plane outlives a change to the CRD, which must be served.
-  // Sent as is: client-node's typed serializer would drop the schema's `default` and CEL rules.
   const createCrd = async (crd: object) => {
-    const name = (crd as { metadata: { name: string } }).metadata.name;
-    const { status, body } = await rawRequest(
-      kubeConfig,
-      'PATCH',
-      `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}?fieldManager=skeleton-tests&force=true`,
-      crd,
-      'application/apply-patch+yaml',
-    );
-    if (status !== 200 && status !== 201)
-      throw new Error(`CRD not applied: ${status} ${JSON.stringify(body)}`);
+    const named = crd as { metadata: { name: string } };
+    const { name } = named.metadata;
+    await applyCrd(kubeConfig, named);
     await waitUntil(`CRD ${name} established`, async () => {
       const { body } = await rawRequest(
         kubeConfig,

@@ -1,7 +1,7 @@
 /**
  * What kube-apiserver does to a custom resource with its version's `openAPIV3Schema`, following
  * "Extend the Kubernetes API with CustomResourceDefinitions": Pruning → Defaulting → Validation.
- * `x-kubernetes-validations` (CEL validation rules) are NOT evaluated here: they are ignored on purpose.
+ * `x-kubernetes-validations` (CEL validation rules) run after the schema passes, through cel-rules.ts.
  * Pure: no I/O (Ajv compiles in memory; its logger is disabled).
  */
 import { Ajv, type ErrorObject } from 'ajv';
@@ -11,6 +11,7 @@ import {
   fieldNotSupported,
   fieldRequired,
   fieldTooLong,
+  fieldTooMany,
   fieldTypeInvalid,
   invalid,
   type StatusCause,
@@ -43,7 +44,8 @@ export interface JSONSchemaProps {
 }
 
 export type CustomResourceResult = { object: KubeObject } | { error: StatusError };
-export type CustomResourceProcessor = (object: unknown) => CustomResourceResult;
+/** Admits `object`; `old` is the stored object it replaces, on an update (for CEL transition rules). */
+export type CustomResourceProcessor = (object: unknown, old?: unknown) => CustomResourceResult;
 
 const K8S_KEYWORDS = [
   'x-kubernetes-preserve-unknown-fields',
@@ -129,6 +131,37 @@ function prune(value: unknown, schema: JSONSchemaProps | undefined, keepTypeMeta
   return out;
 }
 
+/**
+ * "Field validation": the fields pruning would drop, as kube-apiserver's strict decoding names them
+ * (`spec.jwt.rotation`, `spec.peers[0].name`), in its order (sorted). Under `?fieldValidation=Strict`
+ * a custom resource that has any is refused before any other check.
+ */
+export function unknownFields(
+  value: unknown,
+  schema: JSONSchemaProps,
+  keepTypeMeta = true,
+  path = '',
+): string[] {
+  const at = (key: string) => (path === '' ? key : `${path}.${key}`);
+  if (Array.isArray(value))
+    return isSchema(schema.items)
+      ? value.flatMap((item, index) =>
+          unknownFields(item, schema.items as JSONSchemaProps, false, `${path}[${index}]`),
+        )
+      : [];
+  if (!isPlainObject(value) || schema['x-kubernetes-preserve-unknown-fields'] === true) return [];
+  const embedded = schema['x-kubernetes-embedded-resource'] === true;
+  const found: string[] = [];
+  for (const [key, child] of Object.entries(value)) {
+    if ((keepTypeMeta || embedded) && ['apiVersion', 'kind', 'metadata'].includes(key)) continue;
+    const property = schema.properties?.[key];
+    const childSchema = isSchema(property) ? property : schema.additionalProperties;
+    if (isSchema(childSchema)) found.push(...unknownFields(child, childSchema, false, at(key)));
+    else if (childSchema !== true) found.push(at(key));
+  }
+  return path === '' ? found.sort() : found;
+}
+
 /** JSON pointer (Ajv instancePath) → Kubernetes field path: `spec.containers[0].image`. */
 function toFieldPath(pointer: string, root: unknown): string {
   if (pointer === '') return '';
@@ -206,13 +239,13 @@ function toCause(e: ErrorObject, root: unknown): StatusCause {
         `${f} in body should have at least ${String(p.limit)} items`,
       );
     case 'maxItems':
-      return fieldInvalid(field, data, `${f} in body should have at most ${String(p.limit)} items`);
+      return fieldTooMany(field, Array.isArray(data) ? data.length : 0, Number(p.limit));
     case 'uniqueItems':
       return fieldInvalid(field, data, `${f} in body shouldn't contain duplicates`);
     case 'minProperties':
       return fieldInvalid(field, data, `${f} in body should have at least ${String(p.limit)} properties`);
     case 'maxProperties':
-      return fieldInvalid(field, data, `${f} in body should have at most ${String(p.limit)} properties`);
+      return fieldTooMany(field, isPlainObject(data) ? Object.keys(data).length : 0, Number(p.limit));
     case 'multipleOf':
       return fieldInvalid(field, data, `${f} in body should be a multiple of ${String(p.multipleOf)}`);
     case 'format':
@@ -252,7 +285,8 @@ const FORMATS = {
  * custom resource: prune unknown fields, apply `default`s (a newly defaulted object gets its nested defaults
  * too), then validate, reporting every problem at once as a 422 Invalid whose causes carry Kubernetes
  * field paths (`spec.replicas.min`, `spec.containers[0].image`). The input is never mutated.
- * CEL rules (`x-kubernetes-validations`) are ignored. Throws if Ajv cannot compile the schema.
+ * CEL rules (`x-kubernetes-validations`) follow, unless a blocking schema error skips them. Throws if
+ * Ajv cannot compile the schema.
  */
 export function compileCustomResourceSchema(openAPIV3Schema: JSONSchemaProps): CustomResourceProcessor {
   const ajv = new Ajv({
@@ -268,7 +302,7 @@ export function compileCustomResourceSchema(openAPIV3Schema: JSONSchemaProps): C
   const validate = ajv.compile(toAjvSchema(openAPIV3Schema) as object);
 
   const hasCelRules = JSON.stringify(openAPIV3Schema).includes('"x-kubernetes-validations"');
-  return (input) => {
+  return (input, old) => {
     // "Defaulting": defaults are applied after pruning, and validation runs on the defaulted object.
     const object = prune(structuredClone(input), openAPIV3Schema, true);
     const valid = validate(object);
@@ -288,7 +322,7 @@ export function compileCustomResourceSchema(openAPIV3Schema: JSONSchemaProps): C
     if (hasCelRules && causes.some((cause) => BLOCKING_REASONS.includes(cause.reason ?? '')))
       causes.push(fieldInvalid('<nil>', null, CEL_SKIPPED));
     // Otherwise the rules run over the defaulted object, with the schema's other failures.
-    else if (hasCelRules) causes.push(...celRuleCauses(openAPIV3Schema, object));
+    else if (hasCelRules) causes.push(...celRuleCauses(openAPIV3Schema, object, old));
     if (causes.length === 0) return { object: object as KubeObject };
     const meta = isPlainObject(failed) && isPlainObject(failed.metadata) ? failed.metadata : {};
     const name =

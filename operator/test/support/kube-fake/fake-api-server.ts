@@ -326,6 +326,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
         query.get('fieldManager') ?? (request.headers['user-agent'] ?? 'unknown').split('/')[0] ?? 'unknown',
       subresource,
       force: query.get('force') === 'true',
+      strict: query.get('fieldValidation') === 'Strict',
     };
 
     if (route.name === undefined) {

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
-import { type CustomResourceProcessor, compileCustomResourceSchema } from './custom-resource-schema.js';
+import {
+  type CustomResourceProcessor,
+  compileCustomResourceSchema,
+  type JSONSchemaProps,
+  unknownFields,
+} from './custom-resource-schema.js';
 import { deepEqual } from './field-sets.js';
 import { nextGeneration } from './generation.js';
 import { immutableFieldCauses } from './immutable-fields.js';
@@ -45,6 +50,8 @@ export interface WriteOptions {
   subresource?: Subresource;
   /** `?force=true` on server-side apply. */
   force?: boolean;
+  /** `?fieldValidation=Strict`: a custom resource's unknown fields are refused, not pruned. */
+  strict?: boolean;
 }
 
 /** Fields only the server sets; a client's values for them are ignored. */
@@ -102,6 +109,7 @@ export class KubeApi {
     body: KubeObject,
     options: WriteOptions,
   ): KubeObject {
+    this.refuseUnknownFields(resource, body, options);
     const prepared = this.prepareCreate(resource, namespace, body);
     const object = recordUpdate(undefined, prepared, {
       manager: options.manager,
@@ -123,6 +131,7 @@ export class KubeApi {
     body: KubeObject,
     options: WriteOptions,
   ): KubeObject {
+    this.refuseUnknownFields(resource, body, options);
     const current = this.get(resource, namespace, name);
     const expected = body.metadata?.resourceVersion;
     if (expected !== undefined && expected !== current.metadata.resourceVersion) {
@@ -166,11 +175,25 @@ export class KubeApi {
           : badRequest(error.message);
       throw error;
     }
+    this.refuseUnknownFields(resource, patched, options);
     return this.writeUpdate(
       resource,
       current,
       this.merged(resource, current, patched as KubeObject, options.subresource),
       options,
+    );
+  }
+
+  /** "Field validation", Strict: unknown fields of a custom resource are a 400, before any other check. */
+  private refuseUnknownFields(resource: ResourceType, object: unknown, options: WriteOptions): void {
+    if (!options.strict || !resource.schema) return;
+    const unknown = unknownFields(object, resource.schema as JSONSchemaProps);
+    if (unknown.length === 0) return;
+    const { kind, version } = resource;
+    throw badRequest(
+      `${kind} in version "${version}" cannot be handled as a ${kind}: strict decoding error: ${unknown
+        .map((field) => `unknown field "${field}"`)
+        .join(', ')}`,
     );
   }
 
@@ -377,7 +400,7 @@ export class KubeApi {
     const immutable = immutableFieldCauses(resource, current, candidate);
     if (immutable.length > 0)
       throw invalid(resource.kind, current.metadata.name as string, immutable, resource.group);
-    const next = this.admit(resource, candidate);
+    const next = this.admit(resource, candidate, current);
     if (resource.generation) next.metadata.generation = nextGeneration(current, next);
     else delete next.metadata.generation;
     // A write that changes nothing is no write: no new resourceVersion, no event.
@@ -392,8 +415,11 @@ export class KubeApi {
     return stored;
   }
 
-  /** "Extend the Kubernetes API with CustomResourceDefinitions": prune, default, validate. */
-  private admit(resource: ResourceType, object: KubeObject): KubeObject {
+  /**
+   * "Extend the Kubernetes API with CustomResourceDefinitions": prune, default, validate; `old` is the
+   * stored object an update replaces.
+   */
+  private admit(resource: ResourceType, object: KubeObject, old?: KubeObject): KubeObject {
     if (!resource.schema) return object;
     let processor = this.processors.get(resource);
     if (!processor) {
@@ -402,7 +428,7 @@ export class KubeApi {
       );
       this.processors.set(resource, processor);
     }
-    const result = processor(object);
+    const result = processor(object, old);
     if ('error' in result) throw result.error;
     return result.object;
   }

@@ -205,6 +205,18 @@ export function fieldTooLong(field: string, limit: number): StatusCause {
   return { reason: 'FieldValueTooLong', message: `Too long: may not be more than ${limit} bytes`, field };
 }
 
+/**
+ * field.TooMany → reason FieldValueTooMany, message `Too many: <n>: must have at most <max> items`
+ * (for a list's items and a map's entries alike).
+ */
+export function fieldTooMany(field: string, actual: number, limit: number): StatusCause {
+  return {
+    reason: 'FieldValueTooMany',
+    message: `Too many: ${actual}: must have at most ${limit} items`,
+    field,
+  };
+}
+
 /** field.TypeInvalid → reason FieldValueTypeInvalid (what kube-apiserver uses for schema type mismatches). */
 export function fieldTypeInvalid(field: string, value: unknown, detail: string): StatusCause {
   return { ...fieldInvalid(field, value, detail), reason: 'FieldValueTypeInvalid' };
