@@ -355,6 +355,11 @@ export const specSchema = z
           .regex(DNS_NAME, 'must be an IngressClass name')
           .optional()
           .describe("The IngressClass to use; unset, the cluster's default."),
+        controllerNamespaceSelector: labelSelector
+          .default({ 'kubernetes.io/metadata.name': 'ingress-nginx' })
+          .describe(
+            "The namespace of the ingress controller, by its labels: the NetworkPolicy lets its pods reach the API's HTTP port. Default: the namespace named ingress-nginx.",
+          ),
       })
       .optional()
       .describe('An Ingress for the API; unset, the API is reachable inside the cluster only.'),

@@ -220,6 +220,7 @@ test('a map’s keys are checked by a CEL rule the CRD carries, as zod checks th
       '.spec.monitoring.serviceMonitor.labels',
       '.spec.networkPolicy.ingressFrom[].namespaceSelector',
       '.spec.networkPolicy.ingressFrom[].podSelector',
+      '.spec.ingress.controllerNamespaceSelector',
     ],
   );
   for (const [where, node] of maps)

@@ -634,3 +634,29 @@ test('behind an Ingress the API trusts one proxy hop for the client address, unl
   t.is(hops({ ingress: { host: 'accounts.example.com' } }), '1');
   t.is(hops({ ingress: { host: 'accounts.example.com' }, config: { TRUST_PROXY_HOPS: '2' } }), undefined);
 });
+
+test("with an Ingress, the NetworkPolicy lets the ingress controller's namespace reach the HTTP port", (t) => {
+  const rules = (overrides: Partial<SkeletonAppSpecInput>) =>
+    (
+      find(render(overrides), 'NetworkPolicy') as unknown as {
+        spec: {
+          ingress: { from: { namespaceSelector?: { matchLabels: object } }[]; ports: { port: string }[] }[];
+        };
+      }
+    ).spec.ingress;
+  t.is(rules({}).length, 1, 'no Ingress: only the configured peers');
+  const exposed = rules({ ingress: { host: 'accounts.example.com' } });
+  t.deepEqual(exposed[1], {
+    from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
+    ports: [{ port: 'http', protocol: 'TCP' }],
+  });
+  const traefik = rules({
+    ingress: {
+      host: 'accounts.example.com',
+      controllerNamespaceSelector: { 'kubernetes.io/metadata.name': 'traefik' },
+    },
+  });
+  t.deepEqual(traefik[1]?.from, [
+    { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'traefik' } } },
+  ]);
+});

@@ -84,10 +84,12 @@ test('a failed Job holds the release, is remembered on status and is not run aga
     failed.migration?.message ?? '',
     /failed to migrate the database for .*2\.0\.0: BackoffLimitExceeded\./,
   );
+  t.true(failed.migration?.message.endsWith('change spec.image (or the migration settings) to try again.'));
   const afterTtl = gate({ job: undefined, failedMigration: failed.record.failedMigration });
   t.like(afterTtl, { approvedImage: OLD, runJob: false });
   t.like(afterTtl.blocked, { reason: 'MigrationFailed' });
   t.deepEqual(afterTtl.record, failed.record);
+  t.regex(afterTtl.migration?.message ?? '', /2\.0\.0: BackoffLimitExceeded\./, 'the remembered reason');
   t.regex(
     gate({ job: { ...failedJob, failureMessage: undefined } }).migration?.message ?? '',
     /no reason given/,
@@ -111,6 +113,9 @@ test('the digest policy refuses a tag with a clear reason, and lets a digest thr
   t.like(refused, { approvedImage: OLD, runJob: false });
   t.like(refused.blocked, { reason: 'ImageDigestRequired' });
   t.is(refused.migration, undefined, 'no migration was tried: MigrationSucceeded stays as it was');
+  t.deepEqual(refused.record, { migratedImage: OLD, failedMigration: undefined }, 'status memory untouched');
+  const remembered = { job: JOB, image: NEW, message: 'deadline' };
+  t.deepEqual(gate({ requireDigest: true, failedMigration: remembered }).record.failedMigration, remembered);
   t.regex(refused.blocked?.message ?? '', /names a tag.*repository@sha256:<digest>/);
   t.like(gate({ requireDigest: true, desiredImage: PINNED }), { runJob: true });
   t.like(gate({ requireDigest: false }), { runJob: true });

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import test from 'ava';
 import { APPLIED_HASH_ANNOTATION } from '../src/reconcile/desired-state.js';
 import { LEGACY_FINALIZER } from '../src/reconcile/reconciler.js';
@@ -12,6 +13,7 @@ import {
   startOperator,
   until,
 } from './support/operator-harness.js';
+import { rawRequest } from './support/raw-request.js';
 
 /**
  * The operator's lifecycle, each behaviour on both backends: the real control plane (its Deployment,
@@ -226,3 +228,42 @@ test('what the spec stops asking for is removed; the rest stays and the app stay
   t.deepEqual(monitors.items, [], 'the ServiceMonitor too');
   t.true(await until(async () => isReady(await cluster.getApp('identity', 'accounts'))));
 });
+
+onEachBackend(
+  "the stored NetworkPolicy keeps its peers; with an Ingress it admits the controller's namespace",
+  async (t, backend) => {
+    const { cluster, namespace } = await clusterWithOperator(t, {}, backend);
+    await cluster.createApp(
+      exampleApp('accounts', namespace, {
+        ingress: {
+          host: 'accounts.example.com',
+          controllerNamespaceSelector: { 'kubernetes.io/metadata.name': 'traefik' },
+        },
+      }),
+    );
+    type Policy = { spec?: { ingress?: { from?: { namespaceSelector?: { matchLabels?: object } }[] }[] } };
+    t.true(
+      await until(async () => {
+        const { status, body } = await rawRequest(
+          cluster.kubeConfig,
+          'GET',
+          `/apis/networking.k8s.io/v1/namespaces/${namespace}/networkpolicies/accounts`,
+        );
+        const rules = (body as Policy).spec?.ingress ?? [];
+        return (
+          status === 200 &&
+          // The default peer, the app's own namespace: a rule without `from` would admit every source.
+          isDeepStrictEqual(rules[0]?.from, [{ podSelector: {} }]) &&
+          rules.some((rule) =>
+            (rule.from ?? []).some((peer) =>
+              isDeepStrictEqual(peer.namespaceSelector?.matchLabels, {
+                'kubernetes.io/metadata.name': 'traefik',
+              }),
+            ),
+          )
+        );
+      }),
+      'the controller namespace may reach the API',
+    );
+  },
+);

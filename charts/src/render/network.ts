@@ -23,8 +23,13 @@ function ingress(input: RenderInput) {
   const http = [{ port: 'http', protocol: 'TCP' }];
   // No peers configured: only pods of the app's own namespace (an empty podSelector, no namespaceSelector).
   const from = ingressFrom.length > 0 ? ingressFrom.map(peer) : [{ podSelector: {} }];
+  const { ingress: exposed } = input.app.spec;
   return [
     { from, ports: http },
+    // The Ingress works only if its controller's pods may reach the API.
+    ...(exposed
+      ? [{ from: [{ namespaceSelector: { matchLabels: exposed.controllerNamespaceSelector } }], ports: http }]
+      : []),
     ...(rendersServiceMonitor(input)
       ? [
           {

@@ -41,9 +41,7 @@ export function createKubeWriter(options: KubeWriterOptions): ClusterWriter {
   };
   return {
     async apply(object: KubernetesObject, signal) {
-      const applied = await objects
-        .withSignal(signal)
-        .patch(object, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
+      const applied = await objects.withSignal(signal).apply(object, FIELD_MANAGER);
       return kept(applied);
     },
     async writeKeySet(secret, resourceVersion, signal) {
