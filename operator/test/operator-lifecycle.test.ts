@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import * as k8s from '@kubernetes/client-node';
 import test from 'ava';
 import { APPLIED_HASH_ANNOTATION } from '../src/reconcile/desired-state.js';
 import { LEGACY_FINALIZER } from '../src/reconcile/reconciler.js';
@@ -264,6 +265,40 @@ onEachBackend(
         );
       }),
       'the controller namespace may reach the API',
+    );
+  },
+);
+
+onEachBackend(
+  'the first Deployment starts at replicas.min, and a later apply does not reset it',
+  async (t, backend) => {
+    const { cluster, namespace } = await clusterWithOperator(t, {}, backend);
+    const replicas: number[] = [];
+    const watch = await new k8s.Watch(cluster.kubeConfig).watch(
+      `/apis/apps/v1/namespaces/${namespace}/deployments`,
+      {},
+      (_type: string, deployment: { spec?: { replicas?: number } }) =>
+        replicas.push(deployment.spec?.replicas ?? -1),
+      () => {},
+    );
+    t.teardown(() => watch.abort());
+    await cluster.createApp(exampleApp('accounts', namespace, { replicas: { min: 3, max: 10 } }));
+    t.true(await until(async () => isReady(await cluster.getApp(namespace, 'accounts'))), 'Ready');
+    t.is(replicas[0], 3, 'created with the minimum, not the API server default of 1');
+    await cluster.patchAppSpec(namespace, 'accounts', { config: { LOG_LEVEL: 'debug' } });
+    t.true(await until(async () => isReady(await cluster.getApp(namespace, 'accounts'))));
+    const apps = cluster.kubeConfig.makeApiClient(k8s.AppsV1Api);
+    t.true(
+      await until(async () => {
+        const deployment = await apps.readNamespacedDeployment({ name: 'accounts', namespace });
+        return (deployment.spec?.template.spec?.containers[0]?.envFrom ?? []).length > 0;
+      }),
+      'the Deployment was applied again',
+    );
+    t.deepEqual(
+      replicas.filter((count) => count !== 3),
+      [],
+      'never below the minimum',
     );
   },
 );

@@ -50,9 +50,19 @@ function world(app: SkeletonAppObject | undefined) {
           ),
     },
     writer: {
-      async apply(object) {
-        writes.push(`apply ${object.kind}/${object.metadata.name}`);
-        return store(object);
+      async apply(object, _signal, fieldManager) {
+        const id = `${object.kind}/${object.metadata.name}`;
+        if (fieldManager === undefined) {
+          writes.push(`apply ${id}`);
+          return store(object);
+        }
+        // Another manager's fields join what is stored, as server-side apply merges them.
+        writes.push(`apply ${id} as ${fieldManager}`);
+        const current = children.get(id) as KubernetesObject & { spec?: object };
+        return store({
+          ...current,
+          spec: { ...current.spec, ...(object as { spec?: object }).spec },
+        } as KubernetesObject);
       },
       async writeKeySet(object, resourceVersion) {
         writes.push(
@@ -143,6 +153,13 @@ test('the first Deployment is created only once the first migration completed', 
   await w.reconcile('identity/accounts');
   t.is(imageOf(w), EXAMPLE_SKELETON_APP.spec.image);
   t.like(conditionOf(w, 'MigrationSucceeded'), { status: 'True', reason: 'MigrationComplete' });
+  const created = w.writes.indexOf('apply Deployment/accounts');
+  t.is(
+    w.writes[created + 1],
+    'apply Deployment/accounts as skeleton-operator-initial-replicas',
+    'created at replicas.min, and the count handed to a manager of its own at once',
+  );
+  t.is((w.children.get('Deployment/accounts') as { spec?: { replicas?: number } }).spec?.replicas, 2);
 });
 
 test('a second pass over an unchanged world writes nothing', async (t) => {

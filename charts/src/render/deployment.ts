@@ -132,7 +132,8 @@ function podSpec(input: RenderInput) {
 
 /**
  * The API's Deployment. No `replicas`: the HorizontalPodAutoscaler owns the count, and a replicas field
- * here would reset it on every apply.
+ * here would reset it on every apply. The operator creates it at spec.replicas.min (see its
+ * INITIAL_REPLICAS_MANAGER), so it never starts at the API server's default of 1.
  */
 export function addDeployment(scope: Construct, input: RenderInput): ApiObject {
   const { app, context } = input;

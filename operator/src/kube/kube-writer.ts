@@ -40,8 +40,8 @@ export function createKubeWriter(options: KubeWriterOptions): ClusterWriter {
     return object;
   };
   return {
-    async apply(object: KubernetesObject, signal) {
-      const applied = await objects.withSignal(signal).apply(object, FIELD_MANAGER);
+    async apply(object: KubernetesObject, signal, fieldManager = FIELD_MANAGER) {
+      const applied = await objects.withSignal(signal).apply(object, fieldManager);
       return kept(applied);
     },
     async writeKeySet(secret, resourceVersion, signal) {

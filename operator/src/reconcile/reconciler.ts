@@ -77,7 +77,8 @@ export interface ClusterView {
 
 /** Writes; each returns the object as the API server stored it. `signal` aborts the request. */
 export interface ClusterWriter {
-  apply(object: KubernetesObject, signal: AbortSignal): Promise<unknown>;
+  /** Server-side apply, by the operator's field manager unless another is named. */
+  apply(object: KubernetesObject, signal: AbortSignal, fieldManager?: string): Promise<unknown>;
   /** Creates the key-set Secret (resourceVersion undefined) or replaces it at that resourceVersion. */
   writeKeySet(
     secret: KubernetesObject,
@@ -132,6 +133,29 @@ const JOB = { apiVersion: 'batch/v1', kind: 'Job' };
 /** Migration Jobs kept (the newest), besides the current one, for their logs and status. */
 export const MIGRATION_JOBS_KEPT = 3;
 
+/**
+ * The field manager that holds a new Deployment's replica count. The operator's own applies leave the
+ * count out (the autoscaler owns it), so a Deployment would start at the API server's default of 1;
+ * created with spec.replicas.min and handed to this manager at once, the count stays when the
+ * operator's next apply drops it, until the autoscaler takes it over.
+ */
+export const INITIAL_REPLICAS_MANAGER = 'skeleton-operator-initial-replicas';
+
+function withReplicas(deployment: KubernetesObject, replicas: number): KubernetesObject {
+  const { spec } = deployment as KubernetesObject & { spec?: object };
+  return { ...deployment, spec: { ...spec, replicas } } as KubernetesObject;
+}
+
+function replicasOnly(deployment: KubernetesObject, replicas: number): KubernetesObject {
+  const { apiVersion, kind, metadata } = deployment;
+  return {
+    apiVersion,
+    kind,
+    metadata: { name: metadata.name, namespace: metadata.namespace },
+    spec: { replicas },
+  } as KubernetesObject;
+}
+
 /** Runs one write of a reconcile, naming it in the error a person reads on status. */
 async function step<T>(name: string, write: () => Promise<T>, keySet = false): Promise<T> {
   try {
@@ -168,6 +192,7 @@ export function createReconciler(deps: ReconcilerDeps) {
   async function applyChildren(
     desired: KubernetesObject[],
     namespace: string,
+    initialReplicas: number,
     signal: AbortSignal,
   ): Promise<string[]> {
     const written: string[] = [];
@@ -175,9 +200,14 @@ export function createReconciler(deps: ReconcilerDeps) {
       const key = `${object.apiVersion}/${object.kind}/${namespace}/${object.metadata.name}`;
       const live = view.child(object, namespace, object.metadata.name);
       if (isUpToDate(object, live, appliedVersions.get(key))) continue;
+      const creating = live === undefined && object.kind === 'Deployment';
       const stored = (await step(`Applying ${object.kind}/${object.metadata.name}`, () =>
-        writer.apply(object, signal),
+        writer.apply(creating ? withReplicas(object, initialReplicas) : object, signal),
       )) as Live | undefined;
+      if (creating)
+        await step(`Handing the replica count of ${object.metadata.name} over`, () =>
+          writer.apply(replicasOnly(object, initialReplicas), signal, INITIAL_REPLICAS_MANAGER),
+        );
       const version = stored?.metadata?.resourceVersion;
       if (version) appliedVersions.set(key, version);
       const outcome = applyOutcome(object, live, version);
@@ -431,7 +461,7 @@ export function createReconciler(deps: ReconcilerDeps) {
         (object.kind !== 'Job' || gate.runJob) &&
         (object.kind !== 'Deployment' || gate.approvedImage !== undefined),
     );
-    const written = await applyChildren(desired, namespace, signal);
+    const written = await applyChildren(desired, namespace, spec.replicas.min, signal);
     if (written.length > 0) {
       log('info', 'applied', { namespace, name, objects: written });
       await events.record(subject, 'Normal', 'Applied', `Applied ${written.join(', ')}.`, signal);
