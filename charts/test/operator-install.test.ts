@@ -1,7 +1,12 @@
 import test from 'ava';
 import { Testing } from 'cdk8s';
 import { OperatorInstall } from '../src/operator/install.js';
-import { OPERATOR_CLUSTER_PERMISSIONS, OPERATOR_NAMESPACE_PERMISSIONS } from '../src/operator/permissions.js';
+import {
+  OPERATOR_CLUSTER_PERMISSIONS,
+  OPERATOR_CLUSTER_SCOPED_PERMISSIONS,
+  OPERATOR_NAMESPACE_PERMISSIONS,
+  OPERATOR_WATCHED_NAMESPACE_PERMISSIONS,
+} from '../src/operator/permissions.js';
 import { OPERATOR_SHUTDOWN, operatorTerminationGracePeriodSeconds } from '../src/operator/shutdown.js';
 
 interface Rule {
@@ -125,4 +130,45 @@ test('the kubelet kills an operator pod only after it drained, released its Leas
   t.true(pod.terminationGracePeriodSeconds > drain + OPERATOR_SHUTDOWN.releaseSeconds);
   t.is(pod.terminationGracePeriodSeconds, operatorTerminationGracePeriodSeconds(drain));
   t.is(pod.terminationGracePeriodSeconds, 45);
+});
+
+test('with watched namespaces, a Role in each and a ClusterRole only for what is cluster-scoped', (t) => {
+  const scoped = Testing.synth(
+    new OperatorInstall(Testing.app(), 'operator', {
+      namespace: 'skeleton-system',
+      image: 'registry.example.com/skeleton-operator:0.1.0',
+      version: '0.1.0',
+      watchNamespaces: ['team-a', 'team-b'],
+    }),
+  ) as K8sObject[];
+  const of = (kind: string) => scoped.filter((object) => object.kind === kind);
+  t.deepEqual(of('ClusterRole')[0]?.rules, [...OPERATOR_CLUSTER_SCOPED_PERMISSIONS]);
+  t.false(
+    (of('ClusterRole')[0]?.rules ?? []).some((rule) => rule.resources.includes('secrets')),
+    'no Secret of any other namespace can be listed',
+  );
+  const watchedRoles = of('Role').filter((role) => role.metadata.name === 'skeleton-operator');
+  t.deepEqual(
+    watchedRoles.map((role) => role.metadata.namespace),
+    ['team-a', 'team-b'],
+  );
+  for (const role of watchedRoles) t.deepEqual(role.rules, [...OPERATOR_WATCHED_NAMESPACE_PERMISSIONS]);
+  t.deepEqual(
+    [...OPERATOR_WATCHED_NAMESPACE_PERMISSIONS, ...OPERATOR_CLUSTER_SCOPED_PERMISSIONS],
+    [...OPERATOR_CLUSTER_PERMISSIONS],
+    'together, exactly what one ClusterRole grants without watched namespaces',
+  );
+  t.deepEqual(
+    of('RoleBinding')
+      .filter((binding) => binding.metadata.name === 'skeleton-operator')
+      .map((binding) => `${binding.metadata.namespace}: ${binding.roleRef?.kind}/${binding.roleRef?.name}`),
+    ['team-a: Role/skeleton-operator', 'team-b: Role/skeleton-operator'],
+  );
+  const deployment = of('Deployment')[0] as unknown as {
+    spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } };
+  };
+  t.like(
+    deployment.spec.template.spec.containers[0]?.env.find((variable) => variable.name === 'WATCH_NAMESPACES'),
+    { value: 'team-a,team-b' },
+  );
 });

@@ -3,6 +3,7 @@ import {
   OPERATOR_CLUSTER_PERMISSIONS,
   OPERATOR_NAMESPACE_PERMISSIONS,
   type PolicyRule,
+  renderOperatorInstall,
 } from '@skeleton/charts';
 import test from 'ava';
 import { kubeConfigFor } from './support/kube-fake/kubeconfig.js';
@@ -212,4 +213,100 @@ test('[control-plane] as its own ServiceAccount under the shipped RBAC, a full l
       .map(({ verb, group, resource }) => `${verb} ${group}/${resource}`),
   );
   for (const used of EXERCISED) t.true(seen.has(used), `the scenario exercised ${used}`);
+});
+
+const OPERATOR_NAMESPACE = 'skeleton-system';
+
+test('[control-plane] with WATCH_NAMESPACES, a Role in the watched namespace and the cluster-scoped ClusterRole suffice', async (t) => {
+  const cluster = await startControlPlaneCluster();
+  t.teardown(() => cluster.close());
+  const namespace = await cluster.createNamespace('scoped');
+  // An account of its own, bound only by what the install renders for this one watched namespace.
+  const account = `skeleton-operator-${namespace}`;
+  const rbac = cluster.kubeConfig.makeApiClient(k8s.RbacAuthorizationV1Api);
+  await cluster.core.createNamespacedServiceAccount({
+    namespace: OPERATOR_NAMESPACE,
+    body: { metadata: { name: account } },
+  });
+  const install = renderOperatorInstall({
+    namespace: OPERATOR_NAMESPACE,
+    image: 'registry.example.com/skeleton-operator:0.1.0',
+    version: '0.1.0',
+    watchNamespaces: [namespace],
+  }) as unknown as {
+    kind: string;
+    metadata: { name: string; namespace?: string };
+    rules?: k8s.V1PolicyRule[];
+  }[];
+  const rulesOf = (kind: string, inNamespace?: string) =>
+    install.find((object) => object.kind === kind && object.metadata.namespace === inNamespace)?.rules ?? [];
+  const subjects = [{ kind: 'ServiceAccount', name: account, namespace: OPERATOR_NAMESPACE }];
+  await rbac.createClusterRole({ body: { metadata: { name: account }, rules: rulesOf('ClusterRole') } });
+  await rbac.createClusterRoleBinding({
+    body: {
+      metadata: { name: account },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: account },
+      subjects,
+    },
+  });
+  await rbac.createNamespacedRole({
+    namespace,
+    body: { metadata: { name: account }, rules: rulesOf('Role', namespace) },
+  });
+  await rbac.createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name: account },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: account },
+      subjects,
+    },
+  });
+  t.teardown(async () => {
+    await rbac.deleteClusterRoleBinding({ name: account }).catch(() => undefined);
+    await rbac.deleteClusterRole({ name: account }).catch(() => undefined);
+    await cluster.core
+      .deleteNamespacedServiceAccount({ name: account, namespace: OPERATOR_NAMESPACE })
+      .catch(() => undefined);
+  });
+  const { status } = await cluster.core.createNamespacedServiceAccountToken({
+    name: account,
+    namespace: OPERATOR_NAMESPACE,
+    body: { spec: { audiences: [], expirationSeconds: 3_600 } },
+  });
+  const server = cluster.kubeConfig.getCurrentCluster();
+  const proxy = await startRecordingProxy(
+    server?.server ?? '',
+    server?.caData ? Buffer.from(server.caData, 'base64') : undefined,
+  );
+  t.teardown(() => proxy.close());
+  const operatorKubeConfig = new k8s.KubeConfig();
+  operatorKubeConfig.loadFromOptions({
+    clusters: [{ name: 'control-plane', server: proxy.url, skipTLSVerify: true }],
+    users: [{ name: account, token: status?.token }],
+    contexts: [{ name: 'operator', cluster: 'control-plane', user: account }],
+    currentContext: 'operator',
+  });
+  // Without leader election: the Lease's Role is the shipped install's, bound to another account.
+  const operator = await startOperator(
+    { ...cluster, operatorKubeConfig },
+    { config: operatorConfig({ watchNamespaces: [namespace] }) },
+  );
+  t.teardown(() => operator.stop());
+
+  await cluster.createApp(exampleApp('accounts', namespace, { config: { LOG_LEVEL: 'info' } }));
+  t.true(await until(async () => isReady(await cluster.getApp(namespace, 'accounts'))), 'Ready');
+  await cluster.patchAppSpec(namespace, 'accounts', { config: null });
+  t.true(
+    await until(
+      async () => !(await cluster.childrenOf(namespace, 'accounts')).includes('ConfigMap/accounts-config'),
+    ),
+  );
+  await operator.stop();
+  t.deepEqual(
+    proxy.requests
+      .filter(({ status: code }) => code === 401 || code === 403)
+      .map(({ method, url }) => `${method} ${url}`),
+    [],
+    'no request refused by RBAC',
+  );
 });

@@ -1,12 +1,22 @@
-import { ApiObject, Chart } from 'cdk8s';
+import { ApiObject, App, Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { OPERATOR_CLUSTER_PERMISSIONS, OPERATOR_NAMESPACE_PERMISSIONS } from './permissions.js';
+import {
+  OPERATOR_CLUSTER_PERMISSIONS,
+  OPERATOR_CLUSTER_SCOPED_PERMISSIONS,
+  OPERATOR_NAMESPACE_PERMISSIONS,
+  OPERATOR_WATCHED_NAMESPACE_PERMISSIONS,
+} from './permissions.js';
 import { OPERATOR_SHUTDOWN, operatorTerminationGracePeriodSeconds } from './shutdown.js';
 
 export interface OperatorInstallOptions {
   namespace: string;
   image: string;
   version: string;
+  /**
+   * The namespaces to watch (WATCH_NAMESPACES). Set, the operator gets a Role in each of them and a
+   * ClusterRole only for what is cluster-scoped; unset, one ClusterRole for every namespace.
+   */
+  watchNamespaces?: readonly string[];
 }
 
 const NAME = 'skeleton-operator';
@@ -48,13 +58,28 @@ export class OperatorInstall extends Chart {
       false,
     ).metadata.addLabel('pod-security.kubernetes.io/enforce', 'restricted');
     object('ServiceAccount', 'v1', NAME, { automountServiceAccountToken: true });
+    const watched = options.watchNamespaces ?? [];
     object(
       'ClusterRole',
       'rbac.authorization.k8s.io/v1',
       NAME,
-      { rules: OPERATOR_CLUSTER_PERMISSIONS },
+      { rules: watched.length > 0 ? OPERATOR_CLUSTER_SCOPED_PERMISSIONS : OPERATOR_CLUSTER_PERMISSIONS },
       false,
     );
+    for (const watchedNamespace of watched) {
+      const inWatched = (kind: string, body: object) =>
+        new ApiObject(this, `${kind}-${NAME}-${watchedNamespace}`, {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind,
+          metadata: { name: NAME, namespace: watchedNamespace, labels: { ...labels } },
+          ...body,
+        });
+      inWatched('Role', { rules: OPERATOR_WATCHED_NAMESPACE_PERMISSIONS });
+      inWatched('RoleBinding', {
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: NAME },
+        subjects: [{ kind: 'ServiceAccount', name: NAME, namespace }],
+      });
+    }
     object(
       'ClusterRoleBinding',
       'rbac.authorization.k8s.io/v1',
@@ -126,6 +151,7 @@ export class OperatorInstall extends Chart {
                   { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
                   // The drain the grace period above is sized for; change both together.
                   { name: 'SHUTDOWN_TIMEOUT_SECONDS', value: String(OPERATOR_SHUTDOWN.drainSeconds) },
+                  ...(watched.length > 0 ? [{ name: 'WATCH_NAMESPACES', value: watched.join(',') }] : []),
                 ],
                 ports: [
                   { name: 'metrics', containerPort: METRICS_PORT, protocol: 'TCP' },
@@ -199,4 +225,9 @@ export class OperatorInstall extends Chart {
       },
     });
   }
+}
+
+/** The install's objects as plain JSON, without writing files: for tools and tests that apply them. */
+export function renderOperatorInstall(options: OperatorInstallOptions): Record<string, unknown>[] {
+  return new OperatorInstall(new App(), 'operator', options).toJson() as Record<string, unknown>[];
 }

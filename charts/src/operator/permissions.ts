@@ -19,6 +19,15 @@ export interface PolicyRule {
  *   when absent and replaced at the resourceVersion read, never patched or read by name.
  * - CustomResourceDefinitions are watched to notice when the ServiceMonitor API appears.
  */
+/** What only exists cluster-wide: the CRDs, watched to notice when the ServiceMonitor API appears. */
+export const OPERATOR_CLUSTER_SCOPED_PERMISSIONS: readonly PolicyRule[] = [
+  {
+    apiGroups: ['apiextensions.k8s.io'],
+    resources: ['customresourcedefinitions'],
+    verbs: ['get', 'list', 'watch'],
+  },
+];
+
 export const OPERATOR_CLUSTER_PERMISSIONS: readonly PolicyRule[] = [
   // Apps are read from the watch and changed by merge patch only (the legacy finalizer's removal);
   // status only by merge patch on /status.
@@ -65,12 +74,15 @@ export const OPERATOR_CLUSTER_PERMISSIONS: readonly PolicyRule[] = [
     verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'],
   },
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
-  {
-    apiGroups: ['apiextensions.k8s.io'],
-    resources: ['customresourcedefinitions'],
-    verbs: ['get', 'list', 'watch'],
-  },
+  ...OPERATOR_CLUSTER_SCOPED_PERMISSIONS,
 ];
+
+/**
+ * With WATCH_NAMESPACES, what the operator may do in each watched namespace (a Role there): every
+ * rule above but the cluster-scoped ones, which stay in a ClusterRole of their own.
+ */
+export const OPERATOR_WATCHED_NAMESPACE_PERMISSIONS: readonly PolicyRule[] =
+  OPERATOR_CLUSTER_PERMISSIONS.filter((rule) => !OPERATOR_CLUSTER_SCOPED_PERMISSIONS.includes(rule));
 
 /** Leader election, in the operator's own namespace only. */
 export const OPERATOR_NAMESPACE_PERMISSIONS: readonly PolicyRule[] = [
