@@ -205,7 +205,7 @@ test('existing Deployments are handled when the controllers start', async (t) =>
   t.pass();
 });
 
-test('a Deployment without spec.replicas takes its count from the HPA that targets it', async (t) => {
+test('an HPA rescales the Deployment it targets into its bounds, as the real one does without metrics', async (t) => {
   const { api, deployments, hpas } = world(t, { deployment: { readyAfterMs: 0 }, job: false, hpa: true });
   api.create(deployments, 'default', deployment('scaled', 'nginx:1.27', null), { manager: 'test' });
   api.create(deployments, 'default', deployment('alone', 'nginx:1.27', null), { manager: 'test' });
@@ -213,8 +213,11 @@ test('a Deployment without spec.replicas takes its count from the HPA that targe
   await waitFor(() => api.get(deployments, 'default', 'scaled'), available(1, 1));
   // An HPA arriving later rescales its target.
   api.create(hpas, 'default', hpa('scaled', 'scaled', 3), { manager: 'test' });
-  const scaled = await waitFor(() => api.get(deployments, 'default', 'scaled'), available(1, 3));
+  // Through spec.replicas (the scale subresource on a real cluster), so the generation moves.
+  const scaled = await waitFor(() => api.get(deployments, 'default', 'scaled'), available(2, 3));
   t.is(statusOf(scaled).availableReplicas, 3);
+  t.is((scaled.spec as { replicas?: number }).replicas, 3);
+  t.is(api.get(deployments, 'default', 'alone').metadata.generation, 1, 'no HPA, no rescale');
 });
 
 test('an HPA reports its minReplicas as current and desired, able to scale and active', async (t) => {

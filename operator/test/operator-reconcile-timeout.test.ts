@@ -14,12 +14,8 @@ test('a reconcile past its timeout aborts its request, and the next pass waits f
   await cluster.createNamespace('identity');
   const proxy = await startRecordingProxy(cluster.fake.url);
   t.teardown(() => proxy.close());
-  // Every read of the app's key-set Secret would be answered after 3 s: far past the timeout.
-  cluster.fake.faults.addLatency({
-    verb: 'get',
-    path: '/api/v1/namespaces/identity/secrets/accounts-jwt-keys',
-    ms: 3_000,
-  });
+  // Every creation of the app's key-set Secret would be answered after 3 s: far past the timeout.
+  cluster.fake.faults.addLatency({ verb: 'create', path: '/api/v1/namespaces/identity/secrets', ms: 3_000 });
   const operator = await startOperator(
     { ...cluster, operatorKubeConfig: kubeConfigFor(proxy.url) },
     { reconcileTimeoutMs: 200, queue: { backoff: { baseMs: 10, maxMs: 10 } } },
@@ -27,13 +23,13 @@ test('a reconcile past its timeout aborts its request, and the next pass waits f
   t.teardown(() => operator.stop());
   await cluster.createApp(exampleApp('accounts', 'identity'));
 
-  const reads = () =>
+  const creates = () =>
     proxy.requests.filter(
       (request): request is Required<RecordedRequest> =>
-        request.method === 'GET' && request.url.includes('/secrets/') && request.endedAt !== undefined,
+        request.method === 'POST' && request.url.includes('/secrets') && request.endedAt !== undefined,
     );
-  t.true(await until(() => reads().length >= 3, 10_000), 'three passes reached the Secret');
-  const settled = reads();
+  t.true(await until(() => creates().length >= 3, 10_000), 'three passes reached the Secret');
+  const settled = creates();
   for (const [index, read] of settled.slice(0, 2).entries()) {
     t.true(read.abandoned, 'the operator hung up: the request was aborted');
     t.true(read.endedAt - read.startedAt < 1_500, 'at the timeout, not when the answer would have come');

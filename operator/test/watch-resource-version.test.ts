@@ -17,6 +17,7 @@ onEachBackend(
       kubeConfig: cluster.kubeConfig,
       path: `/api/v1/namespaces/${namespace}/configmaps`,
       inactivityTimeoutMs: 1_500,
+      relistAfterSilenceMs: 1_000,
       backoff: { initialMs: 20, maxMs: 200 },
       list: async () => {
         const list = (await cluster.core.listNamespacedConfigMap({ namespace })) as ListResult;

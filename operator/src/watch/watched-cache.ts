@@ -25,6 +25,12 @@ export interface WatchedCacheOptions<T extends KubeObject = KubeObject> {
    * holds it forever. Default: 5 to 10 minutes at random, as client-go's reflector spreads them.
    */
   watchTimeoutSeconds?: () => number;
+  /**
+   * Relist when nothing (no event, no bookmark) has arrived for this long across watches: a server
+   * behind the resourceVersion asked for answers with silence. Default 2 minutes, twice the interval
+   * at which kube-apiserver sends bookmarks, so a quiet but healthy watch never trips it.
+   */
+  relistAfterSilenceMs?: number;
   backoff?: BackoffOptions;
   onEvent: (type: WatchedEventType, object: T, old?: T) => void | Promise<void>;
   onError?: (error: unknown) => void;
@@ -36,9 +42,8 @@ export interface WatchedCacheOptions<T extends KubeObject = KubeObject> {
 type WatchOutcome =
   | { kind: 'expired' }
   | { kind: 'stopped' }
-  /** `silent`: not one event or bookmark arrived. */
-  | { kind: 'inactive'; silent: boolean }
-  | { kind: 'ended'; silent: boolean; error?: unknown };
+  | { kind: 'inactive' }
+  | { kind: 'ended'; error?: unknown };
 
 const MIN_WATCH_TIMEOUT_SECONDS = 300;
 
@@ -69,7 +74,8 @@ function statusCodeOf(error: unknown): number | undefined {
  * List + watch of one collection into a local cache ("watch supervision"): relists on 410 Expired
  * (reconciling the cache: added / updated / deleted), re-watches from the last resourceVersion after
  * jittered back-off on any other end or error, restarts a watch that has been silent for
- * inactivityTimeoutMs, and reports handler exceptions instead of losing them.
+ * inactivityTimeoutMs, relists when the server has said nothing for relistAfterSilenceMs, and reports
+ * handler exceptions instead of losing them.
  */
 export class WatchedCache<T extends KubeObject = KubeObject> {
   private readonly cache = new Map<string, T>();
@@ -78,6 +84,9 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
   private readonly backoff: Backoff;
   private readonly inactivityTimeoutMs: number;
   private readonly watchTimeoutSeconds: () => number;
+  private readonly relistAfterSilenceMs: number;
+  /** When the server last said anything: a list, an event or a bookmark (performance.now()). */
+  private heardAt = 0;
   private rv: string | undefined;
   private listed = false;
   private stopped = false;
@@ -89,6 +98,7 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
   constructor(private readonly options: WatchedCacheOptions<T>) {
     this.backoff = new Backoff(options.backoff);
     this.inactivityTimeoutMs = options.inactivityTimeoutMs ?? 5 * 60_000;
+    this.relistAfterSilenceMs = options.relistAfterSilenceMs ?? 2 * 60_000;
     this.watchTimeoutSeconds =
       options.watchTimeoutSeconds ?? (() => Math.floor(MIN_WATCH_TIMEOUT_SECONDS * (1 + Math.random())));
   }
@@ -165,6 +175,7 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
           continue;
         }
         needList = false;
+        this.heardAt = performance.now();
         this.listed = true;
         this.firstList?.resolve();
         this.firstList = undefined;
@@ -177,16 +188,18 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
         needList = true;
         continue;
       }
-      if (outcome.silent && (outcome.kind === 'inactive' || outcome.error === undefined)) {
+      const silentMs = performance.now() - this.heardAt;
+      if (
+        (outcome.kind === 'inactive' || outcome.error === undefined) &&
+        silentMs >= this.relistAfterSilenceMs
+      ) {
         // A server behind the asked-for resourceVersion (a restored etcd, a lagging replica) waits
         // for it and sends nothing, not even bookmarks: a fresh list starts from what it has.
-        this.log(
-          `watch ${outcome.kind === 'inactive' ? 'inactive' : 'ended'} without one event or bookmark, relisting`,
-          {
-            path: this.options.path,
-            resourceVersion: this.rv,
-          },
-        );
+        this.log('no event or bookmark for too long, relisting', {
+          path: this.options.path,
+          resourceVersion: this.rv,
+          silentMs: Math.round(silentMs),
+        });
         needList = true;
         await this.sleep(this.backoff.next());
         continue;
@@ -233,7 +246,6 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
     return new Promise<WatchOutcome>((resolve) => {
       let settled = false;
       let expired = false;
-      let silent = true;
       let controller: AbortController | undefined;
       let timer: NodeJS.Timeout | undefined;
       const finish = (outcome: WatchOutcome) => {
@@ -246,7 +258,7 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
       };
       const arm = () => {
         clearTimeout(timer);
-        timer = setTimeout(() => finish({ kind: 'inactive', silent }), this.inactivityTimeoutMs);
+        timer = setTimeout(() => finish({ kind: 'inactive' }), this.inactivityTimeoutMs);
       };
       this.abortWatch = () => finish({ kind: 'stopped' });
       arm();
@@ -263,7 +275,7 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
           query,
           (type: string, object: unknown) => {
             if (settled) return;
-            silent = false;
+            this.heardAt = performance.now();
             arm();
             try {
               if (this.onWatchEvent(type, object)) expired = true;
@@ -273,8 +285,7 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
           },
           (error: unknown) => {
             if (expired || statusCodeOf(error) === 410) finish({ kind: 'expired' });
-            else
-              finish({ kind: 'ended', silent, ...(error === undefined || error === null ? {} : { error }) });
+            else finish({ kind: 'ended', ...(error === undefined || error === null ? {} : { error }) });
           },
         )
         .then(
@@ -282,7 +293,7 @@ export class WatchedCache<T extends KubeObject = KubeObject> {
             controller = started;
             if (settled) started.abort();
           },
-          (error: unknown) => finish({ kind: 'ended', silent, error }),
+          (error: unknown) => finish({ kind: 'ended', error }),
         );
     });
   }

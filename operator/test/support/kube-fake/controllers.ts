@@ -411,11 +411,37 @@ export function startSimulatedControllers(
   }
 
   if (options.hpa !== false) {
+    /**
+     * Without metrics the real controller still keeps its target within bounds: a count below
+     * minReplicas or above maxReplicas is rescaled (through the scale subresource there; the fake has none).
+     */
+    const keepInBounds = (hpa: KubeObject, min: number): number => {
+      const target = (specOf(hpa).scaleTargetRef ?? {}) as Json;
+      const max = specOf(hpa).maxReplicas;
+      const deployment =
+        target.kind === 'Deployment' && typeof target.name === 'string'
+          ? api.store.get(deployments, hpa.metadata.namespace, target.name)
+          : undefined;
+      if (!deployment) return min;
+      const current = specOf(deployment).replicas;
+      const count = typeof current === 'number' ? current : 1;
+      const bounded = Math.max(min, typeof max === 'number' ? Math.min(count, max) : count);
+      if (bounded !== count)
+        api.update(
+          deployments,
+          deployment.metadata.namespace,
+          deployment.metadata.name as string,
+          { ...deployment, spec: { ...specOf(deployment), replicas: bounded } },
+          { manager: CONTROLLER_MANAGER },
+        );
+      return bounded;
+    };
+
     const reconcile = (namespace: string | undefined, name: string) => {
       const hpa = api.store.get(hpas, namespace, name);
       if (!hpa) return;
       const min = specOf(hpa).minReplicas;
-      const replicas = typeof min === 'number' ? min : 1;
+      const replicas = keepInBounds(hpa, typeof min === 'number' ? min : 1);
       const status = statusOf(hpa);
       writeStatus(hpas, hpa, {
         observedGeneration: hpa.metadata.generation ?? 1,
