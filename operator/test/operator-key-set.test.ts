@@ -9,6 +9,7 @@ import {
   isReady,
   startOperator,
   until,
+  untilReason,
 } from './support/operator-harness.js';
 
 /**
@@ -73,10 +74,7 @@ onEachBackend(
     t.teardown(() => next.stop());
 
     t.true(
-      await until(
-        async () =>
-          conditionOf(await cluster.getApp(namespace, 'accounts'), 'KeysRotated')?.reason === 'KeySetLost',
-      ),
+      await untilReason(cluster, namespace, 'accounts', 'KeysRotated', 'KeySetLost'),
       'KeysRotated False / KeySetLost',
     );
     const lost = await cluster.getApp(namespace, 'accounts');

@@ -17,6 +17,7 @@ import {
   startControlPlaneCluster,
   startOperator,
   until,
+  untilReason,
 } from './support/operator-harness.js';
 
 /**
@@ -162,10 +163,7 @@ onEachBackend(
     t.true(await readyOn(cluster, namespace, OLD));
     await cluster.patchAppSpec(namespace, 'accounts', { image: BROKEN });
     t.true(
-      await until(
-        async () =>
-          conditionOf(await cluster.getApp(namespace, 'accounts'), 'Degraded')?.reason === 'MigrationFailed',
-      ),
+      await untilReason(cluster, namespace, 'accounts', 'Degraded', 'MigrationFailed'),
       'Degraded / MigrationFailed',
     );
     const failed = await cluster.getApp(namespace, 'accounts');
@@ -335,10 +333,7 @@ onEachBackend(
     });
     await cluster.createApp(exampleApp('accounts', namespace));
     t.true(
-      await until(
-        async () =>
-          conditionOf(await cluster.getApp(namespace, 'accounts'), 'Ready')?.reason === 'ImageDigestRequired',
-      ),
+      await untilReason(cluster, namespace, 'accounts', 'Ready', 'ImageDigestRequired'),
       'Ready False / ImageDigestRequired',
     );
     const refused = await cluster.getApp(namespace, 'accounts');

@@ -17,6 +17,7 @@ import {
   startCluster,
   startControlPlaneCluster,
   startOperator,
+  tokenKubeConfig,
   until,
 } from './support/operator-harness.js';
 import { startRecordingProxy } from './support/recording-proxy.js';
@@ -279,13 +280,7 @@ test('[control-plane] with WATCH_NAMESPACES, a Role in the watched namespace and
     server?.caData ? Buffer.from(server.caData, 'base64') : undefined,
   );
   t.teardown(() => proxy.close());
-  const operatorKubeConfig = new k8s.KubeConfig();
-  operatorKubeConfig.loadFromOptions({
-    clusters: [{ name: 'control-plane', server: proxy.url, skipTLSVerify: true }],
-    users: [{ name: account, token: status?.token }],
-    contexts: [{ name: 'operator', cluster: 'control-plane', user: account }],
-    currentContext: 'operator',
-  });
+  const operatorKubeConfig = tokenKubeConfig(proxy.url, account, status?.token);
   // Without leader election: the Lease's Role is the shipped install's, bound to another account.
   const operator = await startOperator(
     { ...cluster, operatorKubeConfig },

@@ -9,6 +9,7 @@ import {
   type FakeCluster,
   isReady,
   until,
+  untilReason,
 } from './support/operator-harness.js';
 
 /**
@@ -105,10 +106,7 @@ onEachBackend(
     const lift = await lifted(t, await freezeServices(cluster, namespace));
     await cluster.patchAppSpec(namespace, 'accounts', { service: { port: 8080 } });
     t.true(
-      await until(
-        async () =>
-          conditionOf(await cluster.getApp(namespace, 'accounts'), 'Ready')?.reason === 'ReconcileError',
-      ),
+      await untilReason(cluster, namespace, 'accounts', 'Ready', 'ReconcileError'),
       'Ready False / ReconcileError',
     );
     const failing = await cluster.getApp(namespace, 'accounts');

@@ -309,6 +309,32 @@ function operatorIdentityObjects(): k8s.KubernetesObject[] {
     .filter((object) => object && OPERATOR_IDENTITY_KINDS.includes(object.kind ?? ''));
 }
 
+/** A kubeconfig for a ServiceAccount's token through a loopback recording proxy (plain HTTP). */
+export function tokenKubeConfig(
+  proxyUrl: string,
+  account: string,
+  token: string | undefined,
+): k8s.KubeConfig {
+  const config = new k8s.KubeConfig();
+  config.loadFromOptions({
+    // client-node wants skipTLSVerify to allow http:// at all.
+    clusters: [{ name: 'control-plane', server: proxyUrl, skipTLSVerify: true }],
+    users: [{ name: account, token }],
+    contexts: [{ name: 'operator', cluster: 'control-plane', user: account }],
+    currentContext: 'operator',
+  });
+  return config;
+}
+
+/** Waits until the app's condition of `type` has `reason`. */
+export const untilReason = (
+  cluster: Cluster,
+  namespace: string,
+  name: string,
+  type: string,
+  reason: string,
+) => until(async () => conditionOf(await cluster.getApp(namespace, name), type)?.reason === reason);
+
 /** Polls until `ready` holds, or fails naming what did not happen. */
 async function waitUntil(what: string, ready: () => Promise<boolean>, ms = 30_000): Promise<void> {
   if (!(await until(() => ready().catch(() => false), ms))) throw new Error(`${what}: not within ${ms} ms`);
@@ -356,14 +382,7 @@ export async function startControlPlaneCluster(): Promise<Cluster> {
   const cluster = kubeConfig.getCurrentCluster();
   const ca = cluster?.caData ? Buffer.from(cluster.caData, 'base64') : undefined;
   const proxy = await startRecordingProxy(cluster?.server ?? '', ca);
-  const operatorKubeConfig = new k8s.KubeConfig();
-  operatorKubeConfig.loadFromOptions({
-    // Plain HTTP to the loopback proxy; client-node wants skipTLSVerify to allow http:// at all.
-    clusters: [{ name: 'control-plane', server: proxy.url, skipTLSVerify: true }],
-    users: [{ name: OPERATOR_SERVICE_ACCOUNT, token: status?.token }],
-    contexts: [{ name: 'operator', cluster: 'control-plane', user: OPERATOR_SERVICE_ACCOUNT }],
-    currentContext: 'operator',
-  });
+  const operatorKubeConfig = tokenKubeConfig(proxy.url, OPERATOR_SERVICE_ACCOUNT, status?.token);
   const namespaces: string[] = [];
   let writesBefore = 0;
   const writeCount = () => proxy.requests.filter(({ method }) => method !== 'GET').length;
