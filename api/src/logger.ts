@@ -42,6 +42,19 @@ export function createLogger(settings: LoggerSettings, destination?: pino.Destin
     return pino({ ...options, transport: { target: 'pino-pretty', options: { singleLine: true } } });
   }
   // Asynchronous writes: under load, lines written while a write is in flight go out together
-  // instead of one system call per line; pino flushes what is left when the process exits.
+  // instead of one system call per line; exitAfterLogs waits for what is left before exiting.
   return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
+}
+
+/**
+ * Exits once every line logged so far is written. pino's flush(cb) calls back at once when a
+ * write is still waiting on a full pipe, and the flush at exit skips that write: the last lines
+ * before a shutdown were lost or reordered. Ending the stream waits for that write too.
+ */
+export function exitAfterLogs(logger: Logger, code: number): void {
+  const stream = (logger as unknown as Record<symbol, unknown>)[
+    pino.symbols.streamSym
+  ] as NodeJS.WritableStream;
+  stream.once('close', () => process.exit(code));
+  stream.end();
 }

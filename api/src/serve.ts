@@ -4,7 +4,7 @@ import { systemClock } from './clock.js';
 import { createRuntime } from './compose.js';
 import type { Config } from './config.js';
 import { closeGracefully, displayUrl, listen } from './http-server.js';
-import { createLogger } from './logger.js';
+import { createLogger, exitAfterLogs } from './logger.js';
 import { metricsRequestHandler } from './observability/metrics-server.js';
 import type { Telemetry } from './telemetry.js';
 
@@ -44,7 +44,7 @@ export async function serve(config: Config, telemetry: Telemetry): Promise<void>
     await runtime.close();
     await telemetry.shutdown();
     logger.info('stopped');
-    logger.flush(() => process.exit(0));
+    exitAfterLogs(logger, 0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));

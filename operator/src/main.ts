@@ -9,10 +9,10 @@
  * managers do: the restarted process campaigns again with fresh caches.
  */
 import { hostname } from 'node:os';
-import { pino } from 'pino';
 import { forcedExitSeconds, loadOperatorConfig, type OperatorConfig, OperatorConfigError } from './config.js';
 import { startOperatorServers } from './http/operator-server.js';
 import { KubeConfigError, loadKubeConfig } from './kube/load-kube-config.js';
+import { createOperatorLogger } from './observability/logger.js';
 import { SkeletonAppOperator } from './operator.js';
 
 /**
@@ -46,12 +46,7 @@ async function main(): Promise<void> {
     hostname(),
   );
   const { kubeConfig, source, server } = loadKubeConfig();
-  // JSON lines on stdout, written asynchronously; flushed before every exit below.
-  const logger = pino(
-    { level: config.logLevel, base: { service: 'skeleton-operator' } },
-    pino.destination({ dest: 1, sync: false }),
-  );
-  const exit = (code: number) => logger.flush(() => process.exit(code));
+  const logger = createOperatorLogger(config.logLevel);
 
   let stopping: string | undefined;
   const operator = new SkeletonAppOperator({
@@ -74,12 +69,12 @@ async function main(): Promise<void> {
   async function shutdown(reason: string, code: number): Promise<void> {
     if (stopping) {
       logger.warn({ reason, during: stopping }, 'second stop request: exiting without waiting');
-      return exit(1);
+      return process.exit(1);
     }
     stopping = reason;
     const force = setTimeout(() => {
       logger.error({ reason }, 'shutdown took too long: exiting');
-      exit(1);
+      process.exit(1);
     }, forcedExitSeconds(config) * 1000);
     force.unref();
     try {
@@ -97,10 +92,10 @@ async function main(): Promise<void> {
       await servers.close();
       logger.info({}, 'probe and metrics servers closed');
       logger.info({ exitCode: code }, 'stopped');
-      exit(code);
+      process.exit(code);
     } catch (error) {
       logger.error({ error: String(error) }, 'shutdown failed');
-      exit(1);
+      process.exit(1);
     }
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));

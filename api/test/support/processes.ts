@@ -28,7 +28,8 @@ export function finished(child: ChildProcess): Promise<Finished> {
   child.stderr?.on('data', (chunk) => {
     stderr += chunk;
   });
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+  // 'close', not 'exit': only then has all of the output been read.
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
 export function runScript(script: string, args: string[], env: Record<string, string>): Promise<Finished> {
