@@ -5,12 +5,13 @@ import { z } from 'zod';
  * value of its pods' instance label. kube-apiserver checks only that a custom resource's name is a
  * DNS-1123 subdomain (dots, a leading digit and 253 characters pass), but a Service name must be a
  * DNS-1035 label of at most 63 characters: a lowercase letter first, then lowercase letters, digits
- * and '-', not ending in '-'. The rule is written once here, for zod and as the CRD's CEL rule.
+ * and '-', not ending in '-'. The metrics Service is `<name>-metrics`, so the name itself may have
+ * at most 55. The rule is written once here, for zod and as the CRD's CEL rule.
  */
-const MAX_LENGTH = 63;
+const MAX_LENGTH = 63 - '-metrics'.length;
 const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
-const MESSAGE = `must be a DNS-1035 label of at most ${MAX_LENGTH} characters (lowercase letters, digits and '-', starting with a letter and ending with a letter or digit), as the app's Service is named after it`;
+const MESSAGE = `must be a DNS-1035 label of at most ${MAX_LENGTH} characters (lowercase letters, digits and '-', starting with a letter and ending with a letter or digit), as the app's Services are named after it`;
 
 export const skeletonAppNameSchema = z
   .string()

@@ -183,7 +183,7 @@ export function skeletonAppOpenApiSchema(): SchemaNode {
   return {
     type: 'object',
     description:
-      'A SkeletonApp runs the skeleton user/auth API: the operator makes its Deployment, Service, autoscaler, migration Job, signing keys and policies, gates each release on its migration, and reports in the status. Its name names them all, so it must be a DNS-1035 label of at most 63 characters.',
+      'A SkeletonApp runs the skeleton user/auth API: the operator makes its Deployment, Service, autoscaler, migration Job, signing keys and policies, gates each release on its migration, and reports in the status. Its name names them all, so it must be a DNS-1035 label of at most 55 characters (63 less the -metrics suffix of its metrics Service).',
     properties: {
       // The API conventions' own words, as kube-apiserver gives them for types of its own. It refuses
       // anything on metadata but rules for name and generateName, and documents metadata itself.

@@ -393,14 +393,16 @@ for (const { name, change, by, at } of invalid) {
   });
 }
 
-// 4. The app's name: its Service is named after it.
+// 4. The app's name: its Services are named after it, the metrics one with `-metrics` added.
 
-/** Names the Service can carry (true) and names it cannot (false). */
+/** Names both Services can carry (true) and names they cannot (false). */
 const NAMES: Record<string, boolean> = {
   accounts: true,
   a: true,
   'web-2': true,
-  ['a'.repeat(63)]: true,
+  ['a'.repeat(55)]: true,
+  ['a'.repeat(56)]: false,
+  ['a'.repeat(63)]: false,
   'web.v2': false,
   '1web': false,
   ['a'.repeat(64)]: false,

@@ -70,6 +70,7 @@ test('a minimal spec renders the core objects in a stable order', (t) => {
       `Job/${migrationJobName('accounts', skeletonAppSpecSchema.parse(minimal))}`,
       'Deployment/accounts',
       'Service/accounts',
+      'Service/accounts-metrics',
       'HorizontalPodAutoscaler/accounts',
       'PodDisruptionBudget/accounts',
       'NetworkPolicy/accounts',
@@ -92,7 +93,7 @@ test('every object validates against the Kubernetes schema', (t) => {
     Ingress: (o) => new Ingress(o as never),
   };
   const objects = render(everything, { serviceMonitorAvailable: true, ownerReference: true });
-  t.is(objects.length, 11);
+  t.is(objects.length, 12);
   for (const object of objects) {
     const model = models[object.kind];
     if (!model) return t.fail(`unexpected kind ${object.kind}`);
@@ -109,7 +110,11 @@ test('every object carries the standard labels and the namespace; what runs the 
       'app.kubernetes.io/name': 'skeleton-api',
       'app.kubernetes.io/instance': 'accounts',
       'app.kubernetes.io/component':
-        object.kind === 'Job' || object.metadata.name.endsWith('-migration') ? 'migration' : 'api',
+        object.kind === 'Job' || object.metadata.name.endsWith('-migration')
+          ? 'migration'
+          : object.metadata.name.endsWith('-metrics')
+            ? 'metrics'
+            : 'api',
       'app.kubernetes.io/part-of': 'skeleton',
       'app.kubernetes.io/managed-by': 'skeleton-operator',
     });
@@ -120,7 +125,7 @@ test('no cdk8s names, labels or annotations leak into the output', (t) => {
   const text = JSON.stringify(render(everything, { serviceMonitorAvailable: true }));
   t.false(text.includes('cdk8s'));
   for (const object of render(everything))
-    t.regex(object.metadata.name, /^accounts(-config|-migration|-migrate-[0-9a-f]{10})?$/);
+    t.regex(object.metadata.name, /^accounts(-config|-metrics|-migration|-migrate-[0-9a-f]{10})?$/);
 });
 
 test('rendering twice gives deep-equal output', (t) => {
@@ -133,16 +138,27 @@ test('selectors are subsets of the pod template labels and omit the version', (t
   const podLabels = deployment(objects).spec?.template.metadata?.labels ?? {};
   const selectors = [
     deployment(objects).spec?.selector.matchLabels,
-    new Service(find(objects, 'Service') as never).spec?.selector,
+    ...objects.filter((o) => o.kind === 'Service').map((o) => new Service(o as never).spec?.selector),
     new PodDisruptionBudget(find(objects, 'PodDisruptionBudget') as never).spec?.selector?.matchLabels,
     netpol(objects).spec?.podSelector?.matchLabels,
-    new ServiceMonitor(find(objects, 'ServiceMonitor') as never).spec?.selector.matchLabels,
   ];
   for (const selector of selectors) {
     if (!selector) return t.fail('missing selector');
     t.false('app.kubernetes.io/version' in selector);
     for (const [key, value] of Object.entries(selector)) t.is(podLabels[key], value, key);
   }
+  // The ServiceMonitor selects a Service, not pods: the metrics Service alone.
+  const monitored = new ServiceMonitor(find(objects, 'ServiceMonitor') as never).spec?.selector.matchLabels;
+  t.deepEqual(
+    objects
+      .filter(
+        (o) =>
+          o.kind === 'Service' &&
+          Object.entries(monitored ?? {}).every(([key, value]) => o.metadata.labels?.[key] === value),
+      )
+      .map((o) => o.metadata.name),
+    ['accounts-metrics'],
+  );
   // The migration pods must not match the API's selector.
   const jobLabels = job(objects).spec?.template.metadata?.labels ?? {};
   t.is(jobLabels['app.kubernetes.io/component'], 'migration');
@@ -505,14 +521,27 @@ test('NetworkPolicy peers, egress CIDRs and the redis port', (t) => {
   });
 });
 
-test('the Service exposes spec.service.port on the named http port, and the metrics port', (t) => {
+test('the Service exposes spec.service.port on the named http port, and nothing else', (t) => {
   const spec = (o: KubernetesObject[]) => new Service(find(o, 'Service') as never).spec;
-  t.deepEqual(spec(render())?.ports, [
-    { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
-    { name: 'metrics', port: 9090, targetPort: 'metrics', protocol: 'TCP' },
-  ]);
+  t.deepEqual(spec(render())?.ports, [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
   t.is(spec(render({ service: { port: 8080 } }))?.ports?.[0]?.port, 8080);
   t.is(spec(render())?.type, 'ClusterIP');
+});
+
+test('the Ingress routes what clients use and neither the probes nor the metrics', (t) => {
+  const rules = new Ingress(find(render({ ingress: { host: 'a.example.com' } }), 'Ingress') as never).spec
+    ?.rules?.[0]?.http?.paths;
+  // Kubernetes' matching: Exact is the whole path; Prefix is by path element.
+  const routed = (path: string) =>
+    (rules ?? []).some((rule) =>
+      rule.pathType === 'Exact'
+        ? path === rule.path
+        : path === rule.path?.replace(/\/$/, '') || path.startsWith(rule.path?.replace(/\/?$/, '/') ?? ''),
+    );
+  for (const path of ['/api/v1/auth/login', '/api/v1/users/me', '/openapi.json', '/.well-known/jwks.json'])
+    t.true(routed(path), path);
+  for (const path of ['/health/live', '/health/ready', '/metrics', '/', '/apiary'])
+    t.false(routed(path), path);
 });
 
 test('Ingress with and without TLS and class', (t) => {
@@ -525,12 +554,13 @@ test('Ingress with and without TLS and class', (t) => {
       host: 'a.example.com',
       http: {
         paths: [
-          {
-            path: '/',
-            pathType: 'Prefix',
-            backend: { service: { name: 'accounts', port: { name: 'http' } } },
-          },
-        ],
+          { path: '/api/', pathType: 'Prefix' },
+          { path: '/openapi.json', pathType: 'Exact' },
+          { path: '/.well-known/jwks.json', pathType: 'Exact' },
+        ].map((route) => ({
+          ...route,
+          backend: { service: { name: 'accounts', port: { name: 'http' } } },
+        })),
       },
     },
   ]);
@@ -604,13 +634,22 @@ test('metrics are served on a port of their own, which only the monitoring names
     container.env?.find((variable) => variable.name === 'METRICS_PORT'),
     { value: '9090' },
   );
-  const service = objects.find((object) => object.kind === 'Service') as unknown as {
-    spec: { ports: { name: string; targetPort: string }[] };
-  };
+  const ports = (name: string) =>
+    (
+      objects.find((object) => object.kind === 'Service' && object.metadata.name === name) as unknown as {
+        spec: { ports: { name: string; targetPort: string }[]; clusterIP?: string };
+      }
+    ).spec;
   t.deepEqual(
-    service.spec.ports.map((port) => `${port.name}→${port.targetPort}`),
-    ['http→http', 'metrics→metrics'],
+    ports('accounts').ports.map((port) => `${port.name}→${port.targetPort}`),
+    ['http→http'],
+    'the Service the Ingress routes to has no metrics port',
   );
+  t.deepEqual(
+    ports('accounts-metrics').ports.map((port) => `${port.name}→${port.targetPort}`),
+    ['metrics→metrics'],
+  );
+  t.is(ports('accounts-metrics').clusterIP, 'None', 'scraped per pod, never through a virtual IP');
   const monitor = objects.find((object) => object.kind === 'ServiceMonitor') as unknown as {
     spec: { endpoints: { port: string }[] };
   };

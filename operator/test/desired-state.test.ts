@@ -84,13 +84,13 @@ test('parseSpec: an app without a spec is reported field by field, never thrown'
   ]);
 });
 
-test('parseSpec: an app whose name its Service cannot carry is refused at metadata.name', (t) => {
-  for (const name of ['web.v2', '1web', 'a'.repeat(70)]) {
+test('parseSpec: an app whose name its Services cannot carry is refused at metadata.name', (t) => {
+  for (const name of ['web.v2', '1web', 'a'.repeat(56), 'a'.repeat(70)]) {
     const parsed = parseSpec({ metadata: { name }, spec: EXAMPLE_SKELETON_APP.spec });
     t.deepEqual(parsed.ok ? [] : parsed.problems.map((problem) => problem.path), ['metadata.name'], name);
-    t.regex(parsed.ok ? '' : (parsed.problems[0]?.message ?? ''), /DNS-1035 label of at most 63 characters/);
+    t.regex(parsed.ok ? '' : (parsed.problems[0]?.message ?? ''), /DNS-1035 label of at most 55 characters/);
   }
-  t.true(parseSpec({ metadata: { name: 'a'.repeat(63) }, spec: EXAMPLE_SKELETON_APP.spec }).ok);
+  t.true(parseSpec({ metadata: { name: 'a'.repeat(55) }, spec: EXAMPLE_SKELETON_APP.spec }).ok);
 });
 
 test('every desired object carries the applied-hash annotation', (t) => {

@@ -43,10 +43,14 @@ const CASES: Case[] = [
   { title: 'the example', valid: true },
   { title: 'a one-letter name', name: 'a', valid: true },
   { title: 'a name with a hyphen', name: 'web-2', valid: true },
-  { title: 'a name of 63 characters', name: 'n'.repeat(63), valid: true },
+  { title: 'a name of 55 characters', name: 'n'.repeat(55), valid: true },
+  {
+    title: 'a name of 56 characters (its metrics Service would have 64)',
+    name: 'n'.repeat(56),
+    valid: false,
+  },
   { title: 'a name with a dot', name: 'web.v2', valid: false },
   { title: 'a name starting with a digit', name: '1web', valid: false },
-  { title: 'a name of 64 characters', name: 'n'.repeat(64), valid: false },
   { title: 'a name of 70 characters', name: 'n'.repeat(70), valid: false },
   {
     title: 'an image without a tag',

@@ -8,7 +8,7 @@ import type { RenderInput } from './metadata.js';
 import { addMigrationJob } from './migration.js';
 import { addServiceMonitor } from './monitoring.js';
 import { addMigrationNetworkPolicy, addNetworkPolicy } from './network.js';
-import { addService } from './service.js';
+import { addMetricsService, addService } from './service.js';
 import { addServiceAccount } from './service-account.js';
 import type { KubernetesObject, RenderContext, SkeletonAppRef } from './types.js';
 
@@ -32,6 +32,7 @@ export function renderSkeletonApp(app: SkeletonAppRef, context: RenderContext): 
   addMigrationJob(chart, input);
   addDeployment(chart, input);
   addService(chart, input);
+  addMetricsService(chart, input);
   addAutoscaler(chart, input);
   addDisruptionBudget(chart, input);
   addNetworkPolicy(chart, input);

@@ -2,6 +2,16 @@ import { ApiObject } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { names, objectMeta, type RenderInput } from './metadata.js';
 
+/**
+ * The paths clients need, and only those: the API under /api, its OpenAPI document and its public
+ * signing keys. The health probes are for the kubelet, so they are not routed from outside.
+ */
+const PUBLIC_PATHS = [
+  { path: '/api/', pathType: 'Prefix' },
+  { path: '/openapi.json', pathType: 'Exact' },
+  { path: '/.well-known/jwks.json', pathType: 'Exact' },
+] as const;
+
 /** Exposes the Service on one host; TLS only when a certificate Secret is named. */
 export function addIngress(scope: Construct, input: RenderInput): ApiObject | undefined {
   const { app } = input;
@@ -19,14 +29,12 @@ export function addIngress(scope: Construct, input: RenderInput): ApiObject | un
         {
           host: spec.host,
           http: {
-            paths: [
-              {
-                path: '/',
-                pathType: 'Prefix',
-                // By port name, so changing spec.service.port needs no change here.
-                backend: { service: { name: service, port: { name: 'http' } } },
-              },
-            ],
+            paths: PUBLIC_PATHS.map(({ path, pathType }) => ({
+              path,
+              pathType,
+              // By port name, so changing spec.service.port needs no change here.
+              backend: { service: { name: service, port: { name: 'http' } } },
+            })),
           },
         },
       ],

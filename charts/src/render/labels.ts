@@ -1,7 +1,10 @@
 import { imageVersion } from './image.js';
 
-/** Which part of the app an object belongs to: the API itself or its schema migration. */
-export type Component = 'api' | 'migration';
+/**
+ * Which part of the app an object belongs to: the API itself, its schema migration, or the Service
+ * its metrics are scraped through.
+ */
+export type Component = 'api' | 'migration' | 'metrics';
 
 /**
  * What selectors match on: the app and instance, plus the component so the migration Job's pods never

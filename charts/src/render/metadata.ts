@@ -13,6 +13,7 @@ export function names(appName: string) {
   return {
     deployment: appName,
     service: appName,
+    metricsService: `${appName}-metrics`,
     serviceAccount: appName,
     configMap: `${appName}-config`,
     autoscaler: appName,

@@ -9,7 +9,7 @@ export function rendersServiceMonitor({ app, context }: RenderInput): boolean {
 }
 
 /**
- * A ServiceMonitor for the Prometheus Operator, scraping `/metrics` through the Service's `metrics` port.
+ * A ServiceMonitor for the Prometheus Operator, scraping `/metrics` through the metrics Service.
  * The extra labels are how a Prometheus' serviceMonitorSelector picks it up (e.g. `release: kube-prometheus`).
  */
 export function addServiceMonitor(scope: Construct, input: RenderInput): ApiObject | undefined {
@@ -21,8 +21,8 @@ export function addServiceMonitor(scope: Construct, input: RenderInput): ApiObje
     kind: 'ServiceMonitor',
     metadata: objectMeta(input, names(app.name).serviceMonitor, { extraLabels: labels }),
     spec: {
-      // The Service carries the same selector labels as the pods.
-      selector: { matchLabels: selectorLabels(app.name) },
+      // The metrics Service's labels: the app's Service, which has no metrics port, is not selected.
+      selector: { matchLabels: selectorLabels(app.name, 'metrics') },
       // job="skeleton-api" for every app, as the alerts and dashboards select it (the default would
       // be the Service's name, a different job per app).
       jobLabel: 'app.kubernetes.io/name',
