@@ -213,10 +213,14 @@ export class AuthService {
     return { kind: 'reused', reason: verdict.reason, subject };
   }
 
-  /** Ends the session a refresh token belongs to; unknown tokens are ignored (logout is idempotent). */
+  /**
+   * Ends the session of a live refresh token. An unknown, rotated or revoked token changes nothing
+   * and is not an error (logout is idempotent): a copy of a used token must not end the session
+   * its client has moved on in. It is not treated as reuse either, which would end that session too.
+   */
   async logout(refreshToken: string): Promise<void> {
     const token = await this.deps.sessions.findRefreshToken(hashRefreshToken(refreshToken));
-    if (!token) return;
+    if (!token || token.rotatedAt || token.revokedAt) return;
     await this.deps.sessions.revoke({ sessionId: token.sessionId }, 'logout', this.deps.clock());
     this.deps.recordEvent('logout');
   }

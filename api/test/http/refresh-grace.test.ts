@@ -172,3 +172,19 @@ test.serial('a database row and the old token do not open the sealed successor',
   t.false(row.successor_sealed.includes(successor.refreshToken));
   t.is(openWithTokenOnly(user.refreshToken, row.successor_sealed), undefined);
 });
+
+test.serial('logout with an already rotated token leaves the live session alone', async (t) => {
+  const { user, successor } = await rotatedOnce();
+  time.advance(4);
+  const stale = await logout(user.refreshToken);
+  t.is(stale.status, 200);
+  t.is(stale.body.data, null);
+  t.is(await me(successor.accessToken), 200);
+  t.is((await sessionOf(user)).revoked_at, null);
+  const next = await refresh(successor.refreshToken);
+  t.is(next.status, 200);
+
+  // The live token still ends it.
+  t.is((await logout(next.body.data.refreshToken)).status, 200);
+  t.is(await me(next.body.data.accessToken), 401);
+});
