@@ -140,9 +140,11 @@ export async function createRuntime(
     sessions,
     hasher: passwords,
     accessTokens,
+    keys,
     settings: config.refreshTokens,
     clock,
     recordEvent,
+    log: logger,
     throttleRefresh: rateLimits.limits.consumeRefresh,
   });
   const accounts = new AccountService({

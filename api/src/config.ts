@@ -89,7 +89,11 @@ const environmentFields = z.object({
   ACCESS_TOKEN_TTL: duration('15m'),
   REFRESH_TOKEN_IDLE_TTL: duration('7d'),
   REFRESH_TOKEN_ABSOLUTE_TTL: duration('30d'),
-  REFRESH_TOKEN_REUSE_GRACE: duration('10s'),
+  // Long enough for one client racing itself (two tabs refreshing at once, a retry after a lost
+  // answer: a round trip or two), short because every second of it is a second in which a copied
+  // token is answered instead of detected. Supabase uses 10 s; 0s turns the grace off, as Hydra's
+  // default does.
+  REFRESH_TOKEN_REUSE_GRACE: z.string().default('3s').pipe(durationText(0)),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(16_384),
   PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
 });

@@ -35,7 +35,7 @@ export const API_METRICS = {
   },
   authEvents: {
     name: 'auth_events_total',
-    help: 'Authentication events (login success/failure, register, refresh, reuse detected, ...).',
+    help: 'Authentication events (login success/failure, register, refresh, grace answer, reuse detected, ...).',
     type: 'counter',
     labels: ['event'],
   },
@@ -82,6 +82,7 @@ export const AUTH_EVENTS = [
   'login_success',
   'login_failure',
   'refresh',
+  'refresh_grace',
   'refresh_reuse_detected',
   'logout',
   'logout_all',

@@ -46,21 +46,48 @@ export class SessionRepository {
     return RefreshTokenRow.query(trx).insertAndFetch(token);
   }
 
-  /** Locks the token row so that concurrent refreshes of one token rotate it exactly once. */
+  /**
+   * The token and its session, with the session row locked. Everything that changes the tokens of
+   * a session (rotation, a grace answer, revocation) takes that lock first, so they run one at a
+   * time per session, always in the same lock order, and a replay sees any use of its successor.
+   */
   async lockRefreshToken(trx: Knex.Transaction, tokenHash: string): Promise<LockedRefreshToken | undefined> {
-    const token = await RefreshTokenRow.query(trx).where('token_hash', tokenHash).forUpdate().first();
-    if (!token) return undefined;
-    const session = await SessionRow.query(trx).findById(token.sessionId);
-    return session ? { token, session } : undefined;
+    const session = await SessionRow.query(trx)
+      .whereIn('id', RefreshTokenRow.query(trx).select('session_id').where('token_hash', tokenHash))
+      .forUpdate()
+      .first();
+    if (!session) return undefined;
+    // Read after the lock is held: a rotation this one waited for has changed the row.
+    const token = await RefreshTokenRow.query(trx).where('token_hash', tokenHash).first();
+    return token ? { token, session } : undefined;
   }
 
+  /** Whether the token a rotation produced is still unused: neither rotated in turn nor revoked. */
+  async hasUnusedSuccessor(trx: Knex.Transaction, tokenId: string): Promise<boolean> {
+    const successor = await RefreshTokenRow.query(trx)
+      .where('parent_id', tokenId)
+      .whereNull('rotated_at')
+      .whereNull('revoked_at')
+      .first();
+    return successor !== undefined;
+  }
+
+  /**
+   * Marks a token rotated and keeps its sealed successor for the grace window. Every other seal of
+   * the session goes: the only one a grace answer can still need is this one, since a parent's
+   * window ends once its successor (the token rotated here) is used.
+   */
   async markRotated(
     trx: Knex.Transaction,
-    tokenId: string,
+    token: RefreshTokenRow,
     at: Date,
     successorSealed: string,
   ): Promise<void> {
-    await RefreshTokenRow.query(trx).findById(tokenId).patch({ rotatedAt: at, successorSealed });
+    await RefreshTokenRow.query(trx)
+      .where('session_id', token.sessionId)
+      .whereNotNull('successor_sealed')
+      .patch({ successorSealed: null });
+    await RefreshTokenRow.query(trx).findById(token.id).patch({ rotatedAt: at, successorSealed });
   }
 
   async touchSession(
@@ -105,10 +132,11 @@ export class SessionRepository {
     const ended = await sessions.patch({ revokedAt: at, revokedReason: reason }).returning('id');
     const ids = (ended as unknown as SessionRow[]).map((session) => session.id);
     if (ids.length > 0) {
+      // An ended session needs no grace answer, so its sealed successors go with it.
       await RefreshTokenRow.query(trx)
         .whereIn('session_id', ids)
         .whereNull('revoked_at')
-        .patch({ revokedAt: at, revokedReason: reason });
+        .patch({ revokedAt: at, revokedReason: reason, successorSealed: null });
     }
     return ids.length;
   }

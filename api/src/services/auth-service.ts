@@ -5,6 +5,13 @@ import type { UserRow } from '../db/models.js';
 import type { ResilientDatabase } from '../db/resilient-database.js';
 import type { PasswordHasher } from '../domain/passwords/password-hasher.js';
 import type { AccessTokenService } from '../domain/tokens/access-tokens.js';
+import type { KeySet } from '../domain/tokens/key-set.js';
+import {
+  type ClientInfo,
+  judgeReplay,
+  type ReuseReason,
+  type SealedSuccessor,
+} from '../domain/tokens/refresh-grace.js';
 import {
   generateRefreshToken,
   hashRefreshToken,
@@ -13,14 +20,9 @@ import {
 } from '../domain/tokens/refresh-tokens.js';
 import { invalidCredentials, invalidRefreshToken, invalidToken, refreshTokenReused } from '../errors.js';
 import type { AuthEvent } from '../observability/metric-catalog.js';
-import type { SessionRepository } from '../repositories/session-repository.js';
+import type { LockedRefreshToken, SessionRepository } from '../repositories/session-repository.js';
 import type { UserRepository } from '../repositories/user-repository.js';
 import { type PublicUser, toPublicUser } from './user-view.js';
-
-export interface ClientInfo {
-  userAgent: string | null;
-  ip: string | null;
-}
 
 export interface TokenPair {
   accessToken: string;
@@ -40,7 +42,23 @@ export interface Principal {
   sessionId: string;
 }
 
-type RefreshOutcome = { kind: 'pair'; pair: TokenPair } | { kind: 'reused' } | { kind: 'invalid' };
+/** Whose session a refresh concerned, for the log line. */
+interface RefreshSubject {
+  sessionId: string;
+  userId: string;
+}
+
+type RefreshOutcome =
+  | { kind: 'rotated'; pair: TokenPair }
+  | { kind: 'grace'; pair: TokenPair; subject: RefreshSubject }
+  | { kind: 'reused'; reason: ReuseReason; subject: RefreshSubject }
+  | { kind: 'invalid' };
+
+/** The few log calls this service makes: security events worth a line of their own. */
+export interface SecurityLog {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+}
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000);
 const earliest = (a: Date, b: Date) => (a.getTime() <= b.getTime() ? a : b);
@@ -51,10 +69,13 @@ export interface AuthServiceDependencies {
   sessions: SessionRepository;
   hasher: PasswordHasher;
   accessTokens: AccessTokenService;
+  /** The key set in use: its current key seals successors, any key in it opens them. */
+  keys: () => KeySet;
   settings: RefreshSettings;
   clock: Clock;
   /** Counts what happened (auth_events_total); never fails the request. */
   recordEvent: (event: AuthEvent) => void;
+  log: SecurityLog;
   /** Takes one refresh from the session's allowance; throws the 429 when it is used up. */
   throttleRefresh: (sessionId: string) => Promise<unknown>;
 }
@@ -111,19 +132,35 @@ export class AuthService {
   }
 
   /**
-   * Rotates a refresh token under a row lock. A token already rotated within the grace window
-   * answers with the pair it was rotated into (concurrent tabs); outside it, presenting a used
-   * token means it was copied, so the whole session is ended.
+   * Rotates a refresh token under its session's lock. A rotated token presented again gets the
+   * pair it was rotated into only in the narrow case of a client racing itself (see judgeReplay);
+   * otherwise presenting a used token means it was copied, so the whole session is ended.
    */
   async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair> {
     const outcome = await this.deps.database.transaction((trx) => this.rotate(trx, refreshToken, client));
-    if (outcome.kind === 'reused') {
-      this.deps.recordEvent('refresh_reuse_detected');
-      throw refreshTokenReused();
+    switch (outcome.kind) {
+      case 'invalid':
+        throw invalidRefreshToken();
+      case 'reused':
+        this.securityEvent(
+          'refresh_reuse_detected',
+          'warn',
+          { ...outcome.subject, ip: client.ip, reason: outcome.reason },
+          'a used refresh token was presented again: session ended',
+        );
+        throw refreshTokenReused();
+      case 'grace':
+        this.securityEvent(
+          'refresh_grace',
+          'info',
+          { ...outcome.subject, ip: client.ip },
+          'a rotated refresh token got its successor pair again (grace window)',
+        );
+        return outcome.pair;
+      case 'rotated':
+        this.deps.recordEvent('refresh');
+        return outcome.pair;
     }
-    if (outcome.kind === 'invalid') throw invalidRefreshToken();
-    this.deps.recordEvent('refresh');
-    return outcome.pair;
   }
 
   private async rotate(
@@ -140,28 +177,50 @@ export class AuthService {
     if (user?.status !== 'active') return { kind: 'invalid' };
     await this.deps.throttleRefresh(session.id);
 
-    if (token.rotatedAt) {
-      const withinGrace =
-        now.getTime() - token.rotatedAt.getTime() <= this.deps.settings.reuseGraceSeconds * 1000;
-      const successor =
-        withinGrace && token.successorSealed && openSuccessor<TokenPair>(presented, token.successorSealed);
-      if (successor) return { kind: 'pair', pair: successor };
-      await this.deps.sessions.revoke({ sessionId: session.id }, 'reuse_detected', now, trx);
-      return { kind: 'reused' };
-    }
+    if (token.rotatedAt) return this.replay(trx, locked, token.rotatedAt, presented, client, now);
     if (token.expiresAt <= now) return { kind: 'invalid' };
 
     const expiresAt = earliest(session.expiresAt, this.idleExpiry(now));
     const pair = await this.issuePair(trx, session.userId, session.id, token.id, expiresAt);
-    await this.deps.sessions.markRotated(trx, token.id, now, sealSuccessor(presented, pair));
+    const sealed: SealedSuccessor<TokenPair> = { pair, client };
+    await this.deps.sessions.markRotated(trx, token, now, sealSuccessor(this.deps.keys(), presented, sealed));
     await this.deps.sessions.touchSession(trx, session.id, now, client);
-    return { kind: 'pair', pair };
+    return { kind: 'rotated', pair };
   }
 
-  /** Ends the session a refresh token belongs to; unknown tokens are ignored (logout is idempotent). */
+  private async replay(
+    trx: Knex.Transaction,
+    { token, session }: LockedRefreshToken,
+    rotatedAt: Date,
+    presented: string,
+    client: ClientInfo,
+    now: Date,
+  ): Promise<RefreshOutcome> {
+    const verdict = judgeReplay({
+      rotatedAt,
+      now,
+      windowSeconds: this.deps.settings.reuseGraceSeconds,
+      successorUsed: !(await this.deps.sessions.hasUnusedSuccessor(trx, token.id)),
+      sealed:
+        token.successorSealed === null
+          ? undefined
+          : openSuccessor<SealedSuccessor<TokenPair>>(this.deps.keys(), presented, token.successorSealed),
+      presentedBy: client,
+    });
+    const subject = { sessionId: session.id, userId: session.userId };
+    if (verdict.kind === 'grace') return { kind: 'grace', pair: verdict.pair, subject };
+    await this.deps.sessions.revoke({ sessionId: session.id }, 'reuse_detected', now, trx);
+    return { kind: 'reused', reason: verdict.reason, subject };
+  }
+
+  /**
+   * Ends the session of a live refresh token. An unknown, rotated or revoked token changes nothing
+   * and is not an error (logout is idempotent): a copy of a used token must not end the session
+   * its client has moved on in. It is not treated as reuse either, which would end that session too.
+   */
   async logout(refreshToken: string): Promise<void> {
     const token = await this.deps.sessions.findRefreshToken(hashRefreshToken(refreshToken));
-    if (!token) return;
+    if (!token || token.rotatedAt || token.revokedAt) return;
     await this.deps.sessions.revoke({ sessionId: token.sessionId }, 'logout', this.deps.clock());
     this.deps.recordEvent('logout');
   }
@@ -195,6 +254,20 @@ export class AuthService {
     });
     const access = await this.deps.accessTokens.issue({ userId, sessionId });
     return { accessToken: access.token, refreshToken, tokenType: 'Bearer', expiresIn: access.expiresIn };
+  }
+
+  /**
+   * Counts a security event and logs it with whom and where it concerns. One place, so that an
+   * audit trail of every auth event can take it over.
+   */
+  private securityEvent(
+    event: AuthEvent,
+    level: keyof SecurityLog,
+    details: RefreshSubject & { ip: string | null; reason?: ReuseReason },
+    message: string,
+  ): void {
+    this.deps.recordEvent(event);
+    this.deps.log[level]({ event, ...details }, message);
   }
 
   private idleExpiry(now: Date): Date {

@@ -31,6 +31,7 @@ test.serial('migrations go up, down and up again', async (t) => {
   t.deepEqual(await pendingMigrations(knex), [
     '20261125000000_create_users',
     '20261125000100_create_sessions',
+    '20261201000000_clear_token_only_seals',
   ]);
 
   await knex.migrate.latest(migrationConfig);
@@ -41,7 +42,7 @@ test.serial('migrations go up, down and up again', async (t) => {
 
   await knex.migrate.rollback(migrationConfig, true);
   t.deepEqual(await tables(), []);
-  t.is((await pendingMigrations(knex)).length, 2);
+  t.is((await pendingMigrations(knex)).length, 3);
 
   await knex.migrate.latest(migrationConfig);
   t.deepEqual(await tables(), ['refresh_tokens', 'sessions', 'users']);
@@ -102,4 +103,24 @@ test.serial('the schema enforces what the code relies on', async (t) => {
     }),
   );
   t.is((secondChild as unknown as { constraint: string }).constraint, 'refresh_tokens_parent_unique');
+});
+
+test.serial('successors sealed under the parent token alone are cleared', async (t) => {
+  await knex.migrate.rollback(migrationConfig, true);
+  await knex.migrate.up(migrationConfig);
+  await knex.migrate.up(migrationConfig);
+  const [user] = await knex('users')
+    .insert({ email: 'sealed@example.test', display_name: 'S', password_hash: 'h' })
+    .returning('id');
+  const [session] = await knex('sessions')
+    .insert({ user_id: user.id, expires_at: knex.fn.now() })
+    .returning('id');
+  await knex('refresh_tokens').insert([
+    { session_id: session.id, token_hash: 'sealed', expires_at: knex.fn.now(), successor_sealed: 'old seal' },
+    { session_id: session.id, token_hash: 'live', expires_at: knex.fn.now() },
+  ]);
+
+  await knex.migrate.latest(migrationConfig);
+  t.deepEqual(await knex('refresh_tokens').whereNotNull('successor_sealed').pluck('token_hash'), []);
+  t.is(Number((await knex('refresh_tokens').count({ count: '*' }))[0]?.count), 2, 'the tokens stay');
 });

@@ -28,7 +28,7 @@ test('defaults make a working development configuration', (t) => {
   t.deepEqual(config.refreshTokens, {
     idleTtlSeconds: 604_800,
     absoluteTtlSeconds: 2_592_000,
-    reuseGraceSeconds: 10,
+    reuseGraceSeconds: 3,
   });
 });
 
@@ -48,6 +48,7 @@ test('values are read from the environment and converted', (t) => {
   t.false(config.database.migrateOnStart);
   t.is(config.jwt.accessTokenTtlSeconds, 300);
   t.is(config.refreshTokens.reuseGraceSeconds, 30);
+  t.is(loadConfig({ REFRESH_TOKEN_REUSE_GRACE: '0s' }).refreshTokens.reuseGraceSeconds, 0, 'no grace at all');
   t.is(config.jwt.keysCheckIntervalSeconds, 60);
   t.is(config.passwordHashConcurrency, 4);
 });
@@ -60,6 +61,7 @@ test('a bad value is reported with the name of its variable', (t) => {
   t.true(problemsOf({ LOG_LEVEL: 'loud' })[0]?.startsWith('LOG_LEVEL:'));
   t.true(problemsOf({ NODE_ENV: 'staging' })[0]?.startsWith('NODE_ENV:'));
   t.true(problemsOf({ PASSWORD_HASH_CONCURRENCY: '0' })[0]?.startsWith('PASSWORD_HASH_CONCURRENCY:'));
+  t.true(problemsOf({ REFRESH_TOKEN_REUSE_GRACE: '3' })[0]?.startsWith('REFRESH_TOKEN_REUSE_GRACE:'));
   const message = t.throws(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' }), {
     instanceOf: ConfigError,
   })?.message;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createSecretKey, hkdfSync, type KeyObject, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as jose from 'jose';
 import { z } from 'zod';
@@ -45,6 +45,12 @@ export interface SigningKey {
   privateKey: jose.CryptoKey;
   publicKey: jose.CryptoKey;
   publicJwk: jose.JWK;
+  /**
+   * A symmetric secret for what the API seals for itself (the successor of a rotated refresh
+   * token), derived from the private key so that it needs no store of its own and rotates with it.
+   * A KeyObject, so that no log line or JSON can ever print it.
+   */
+  sealingSecret: KeyObject;
 }
 
 export interface KeySet {
@@ -58,12 +64,19 @@ export class KeySetError extends Error {
   override name = 'KeySetError';
 }
 
+/** HKDF with its own label: the derived secret reveals nothing about the signing key. */
+function deriveSealingSecret(d: string): KeyObject {
+  const derived = hkdfSync('sha256', Buffer.from(d, 'base64url'), '', 'skeleton.sealing-secret', 32);
+  return createSecretKey(Buffer.from(derived));
+}
+
 async function importEntry(entry: z.infer<typeof keyEntrySchema>): Promise<SigningKey> {
   const { kid, alg, state, kty, crv, x, y } = entry;
   const publicJwk: jose.JWK = { kty, crv, x, ...(y ? { y } : {}), kid, alg, use: 'sig' };
   const privateKey = (await jose.importJWK({ kty, crv, x, y, d: entry.d }, alg)) as jose.CryptoKey;
   const publicKey = (await jose.importJWK(publicJwk, alg)) as jose.CryptoKey;
-  return { kid, alg, state, privateKey, publicKey, publicJwk };
+  const sealingSecret = deriveSealingSecret(entry.d);
+  return { kid, alg, state, privateKey, publicKey, publicJwk, sealingSecret };
 }
 
 /** Validates a key-set document (the JWT_KEYS_FILE format the operator's Secret holds). */

@@ -44,7 +44,7 @@ export const authOperations: Operation[] = [
     tag: 'auth',
     summary: 'Rotate a refresh token into a new token pair',
     description:
-      'The presented token is used up. Presenting it again within the grace window returns the same successor pair (concurrent tabs); after it, the whole session is ended. The successor goes where the presented token came from: the body or the refresh cookie.',
+      'The presented token is used up. Presented again by the same client (user agent and address) within the grace window (a few seconds) and before its successor has been used, it returns the same successor pair (concurrent tabs, a retry after a lost answer); presented in any other way, it ends the whole session. The successor goes where the presented token came from: the body or the refresh cookie.',
     security: refreshTokenInBodyOrCookie,
     request: jsonRequest(refreshBody, false),
     success: {
@@ -67,12 +67,13 @@ export const authOperations: Operation[] = [
     operationId: 'logout',
     tag: 'auth',
     summary: 'End the session a refresh token belongs to',
-    description: 'Idempotent: an unknown or already ended token is not an error.',
+    description:
+      'Idempotent: an unknown, already rotated or already ended token is not an error and ends nothing, so an old copy of a token cannot end the session its client has moved on in.',
     security: refreshTokenInBodyOrCookie,
     request: jsonRequest(logoutBody, false),
     success: {
       status: 200,
-      description: 'The session has ended.',
+      description: 'The session of a live token has ended; for any other token nothing has changed.',
       body: successEnvelope(z.null()),
       headers: ['Set-Cookie'],
     },

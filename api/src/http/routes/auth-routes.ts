@@ -1,9 +1,10 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import type { ClientInfo } from '../../domain/tokens/refresh-grace.js';
 import { validationFailed } from '../../errors.js';
 import type { RateLimits } from '../../rate-limits/create-rate-limits.js';
 import { throttledLogin } from '../../rate-limits/throttled-login.js';
-import type { AuthService, ClientInfo, TokenPair } from '../../services/auth-service.js';
+import type { AuthService, TokenPair } from '../../services/auth-service.js';
 import { success } from '../jsend.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
 import {
