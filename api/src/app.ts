@@ -3,6 +3,7 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { KeySet } from './domain/tokens/key-set.js';
 import { accessLog } from './http/middleware/access-log.js';
+import type { AuthAudit } from './http/middleware/auth-audit.js';
 import { limitClientRequests } from './http/middleware/client-rate-limit.js';
 import { compression } from './http/middleware/compression.js';
 import { corsAllowlist } from './http/middleware/cors.js';
@@ -26,6 +27,7 @@ import type { AuthService } from './services/auth-service.js';
 
 export interface AppDependencies {
   logger: Logger;
+  audit: AuthAudit;
   metrics: Metrics;
   lifecycle: Lifecycle;
   auth: AuthService;
@@ -58,8 +60,8 @@ export function createApp(deps: AppDependencies): Koa {
     await next();
   });
   for (const routes of [
-    authRoutes(deps.auth, deps.rateLimits, deps.authRoutes),
-    accountRoutes(deps.auth, deps.accounts),
+    authRoutes(deps.auth, deps.rateLimits, deps.audit, deps.authRoutes),
+    accountRoutes(deps.auth, deps.accounts, deps.audit),
   ]) {
     api.use(routes.routes(), routes.allowedMethods({ throw: true }));
   }

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
@@ -12,8 +14,10 @@ import { argon2idHasher, limitHashing, type PasswordHasher } from './domain/pass
 import { AccessTokenService } from './domain/tokens/access-tokens.js';
 import { generateKeyEntry, type KeySet, parseKeySet } from './domain/tokens/key-set.js';
 import { type KeySetReloader, startKeySetReloader } from './domain/tokens/key-set-reloader.js';
+import { authAudit } from './http/middleware/auth-audit.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import { instrumentDatabase } from './observability/database-metrics.js';
+import { emailHasher, loadEmailHashKey } from './observability/email-hash.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { rateLimitsFor } from './rate-limits/for-runtime.js';
 import type { RateLimitPolicy } from './rate-limits/policy.js';
@@ -68,6 +72,20 @@ async function openKeySet(
   return { keys: () => keySet, close: async () => {} };
 }
 
+/**
+ * The key of the email hash in logs. Without its table (the API started ahead of its migration) it
+ * logs a warning and uses a key of its own: hashes then differ between processes, but lines are
+ * never lost.
+ */
+async function emailHashKey(knex: Knex, logger: Logger): Promise<Buffer> {
+  try {
+    return await loadEmailHashKey(knex);
+  } catch (error) {
+    logger.warn({ err: error }, 'no log key in the database: email hashes in logs are per process');
+    return randomBytes(32);
+  }
+}
+
 /** Builds the whole API from its configuration: database, keys, repositories, services, app. */
 export async function createRuntime(
   config: Config,
@@ -103,6 +121,7 @@ export async function createRuntime(
     await knex.destroy();
     throw error;
   }
+  const hashEmail = emailHasher(await emailHashKey(knex, logger));
   instrumentDatabase(knex, metrics);
   const lifecycle = createLifecycle();
   const resilient = new ResilientDatabase(knex, databaseResilience);
@@ -144,7 +163,6 @@ export async function createRuntime(
     settings: config.refreshTokens,
     clock,
     recordEvent,
-    log: logger,
     throttleRefresh: rateLimits.limits.consumeRefresh,
   });
   const accounts = new AccountService({
@@ -157,6 +175,7 @@ export async function createRuntime(
   });
   const app = createApp({
     logger,
+    audit: authAudit(logger, hashEmail),
     auth,
     accounts,
     keys,

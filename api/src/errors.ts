@@ -1,6 +1,14 @@
 /** Per-field messages, keyed by the request field at fault (dotted path for nested fields). */
 export type FieldMessages = Record<string, string>;
 
+/** Whom a failure concerns, such as the session a reused token ended: for the audit line, never the answer. */
+export interface FailureSubject {
+  userId?: string;
+  sessionId?: string;
+  /** Why, when the code alone does not say (which kind of refresh-token reuse). */
+  reason?: string;
+}
+
 /**
  * A failure the domain can name. `code` is a stable slug clients may branch on; `status` is the
  * HTTP status the error mapper answers with. Anything that is not a DomainError is a bug and is
@@ -18,7 +26,14 @@ export class DomainError extends Error {
     super(message);
     this.name = 'DomainError';
   }
+
+  /** Set by `concerning`. */
+  subject?: FailureSubject;
 }
+
+/** The error, marked with whom it concerns. */
+export const concerning = (error: DomainError, subject: FailureSubject): DomainError =>
+  Object.assign(error, { subject });
 
 export const validationFailed = (fields: FieldMessages) =>
   new DomainError('validation.failed', 400, 'The request is invalid.', fields);

@@ -18,7 +18,13 @@ import {
   openSuccessor,
   sealSuccessor,
 } from '../domain/tokens/refresh-tokens.js';
-import { invalidCredentials, invalidRefreshToken, invalidToken, refreshTokenReused } from '../errors.js';
+import {
+  concerning,
+  invalidCredentials,
+  invalidRefreshToken,
+  invalidToken,
+  refreshTokenReused,
+} from '../errors.js';
 import type { AuthEvent } from '../observability/metric-catalog.js';
 import type { LockedRefreshToken, SessionRepository } from '../repositories/session-repository.js';
 import type { UserRepository } from '../repositories/user-repository.js';
@@ -42,23 +48,26 @@ export interface Principal {
   sessionId: string;
 }
 
-/** Whose session a refresh concerned, for the log line. */
-interface RefreshSubject {
+/** Whose session a login or refresh concerned, for the audit line. */
+export interface SessionSubject {
   sessionId: string;
   userId: string;
 }
 
+/** A refreshed pair; `grace` when it is the pair a rotated token was already answered with. */
+export interface Refreshed {
+  pair: TokenPair;
+  subject: SessionSubject;
+  grace: boolean;
+}
+
+type RefreshSubject = SessionSubject;
+
 type RefreshOutcome =
-  | { kind: 'rotated'; pair: TokenPair }
+  | { kind: 'rotated'; pair: TokenPair; subject: RefreshSubject }
   | { kind: 'grace'; pair: TokenPair; subject: RefreshSubject }
   | { kind: 'reused'; reason: ReuseReason; subject: RefreshSubject }
   | { kind: 'invalid' };
-
-/** The few log calls this service makes: security events worth a line of their own. */
-export interface SecurityLog {
-  info(details: object, message: string): void;
-  warn(details: object, message: string): void;
-}
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000);
 const earliest = (a: Date, b: Date) => (a.getTime() <= b.getTime() ? a : b);
@@ -75,7 +84,6 @@ export interface AuthServiceDependencies {
   clock: Clock;
   /** Counts what happened (auth_events_total); never fails the request. */
   recordEvent: (event: AuthEvent) => void;
-  log: SecurityLog;
   /** Takes one refresh from the session's allowance; throws the 429 when it is used up. */
   throttleRefresh: (sessionId: string) => Promise<unknown>;
 }
@@ -102,7 +110,7 @@ export class AuthService {
   async login(
     input: { email: string; password: string },
     client: ClientInfo,
-  ): Promise<TokenPair & { user: PublicUser }> {
+  ): Promise<TokenPair & { user: PublicUser; sessionId: string }> {
     const user = await this.deps.users.findLiveByEmail(input.email);
     const usable = user !== undefined && user.status === 'active';
     const passwordHash = usable ? user.passwordHash : await this.dummyHash;
@@ -113,22 +121,17 @@ export class AuthService {
     }
 
     const now = this.deps.clock();
-    const pair = await this.deps.database.transaction(async (trx) => {
+    const { pair, sessionId } = await this.deps.database.transaction(async (trx) => {
       const session = await this.deps.sessions.createSession(trx, {
         userId: user.id,
         expiresAt: addSeconds(now, this.deps.settings.absoluteTtlSeconds),
         ...client,
       });
-      return this.issuePair(
-        trx,
-        user.id,
-        session.id,
-        null,
-        earliest(session.expiresAt, this.idleExpiry(now)),
-      );
+      const expiresAt = earliest(session.expiresAt, this.idleExpiry(now));
+      return { pair: await this.issuePair(trx, user.id, session.id, null, expiresAt), sessionId: session.id };
     });
     this.deps.recordEvent('login_success');
-    return { ...pair, user: toPublicUser(user) };
+    return { ...pair, user: toPublicUser(user), sessionId };
   }
 
   /**
@@ -136,30 +139,20 @@ export class AuthService {
    * pair it was rotated into only in the narrow case of a client racing itself (see judgeReplay);
    * otherwise presenting a used token means it was copied, so the whole session is ended.
    */
-  async refresh(refreshToken: string, client: ClientInfo): Promise<TokenPair> {
+  async refresh(refreshToken: string, client: ClientInfo): Promise<Refreshed> {
     const outcome = await this.deps.database.transaction((trx) => this.rotate(trx, refreshToken, client));
     switch (outcome.kind) {
       case 'invalid':
         throw invalidRefreshToken();
       case 'reused':
-        this.securityEvent(
-          'refresh_reuse_detected',
-          'warn',
-          { ...outcome.subject, ip: client.ip, reason: outcome.reason },
-          'a used refresh token was presented again: session ended',
-        );
-        throw refreshTokenReused();
+        this.deps.recordEvent('refresh_reuse_detected');
+        throw concerning(refreshTokenReused(), { ...outcome.subject, reason: outcome.reason });
       case 'grace':
-        this.securityEvent(
-          'refresh_grace',
-          'info',
-          { ...outcome.subject, ip: client.ip },
-          'a rotated refresh token got its successor pair again (grace window)',
-        );
-        return outcome.pair;
+        this.deps.recordEvent('refresh_grace');
+        return { pair: outcome.pair, subject: outcome.subject, grace: true };
       case 'rotated':
         this.deps.recordEvent('refresh');
-        return outcome.pair;
+        return { pair: outcome.pair, subject: outcome.subject, grace: false };
     }
   }
 
@@ -185,7 +178,7 @@ export class AuthService {
     const sealed: SealedSuccessor<TokenPair> = { pair, client };
     await this.deps.sessions.markRotated(trx, token, now, sealSuccessor(this.deps.keys(), presented, sealed));
     await this.deps.sessions.touchSession(trx, session.id, now, client);
-    return { kind: 'rotated', pair };
+    return { kind: 'rotated', pair, subject: { sessionId: session.id, userId: session.userId } };
   }
 
   private async replay(
@@ -254,20 +247,6 @@ export class AuthService {
     });
     const access = await this.deps.accessTokens.issue({ userId, sessionId });
     return { accessToken: access.token, refreshToken, tokenType: 'Bearer', expiresIn: access.expiresIn };
-  }
-
-  /**
-   * Counts a security event and logs it with whom and where it concerns. One place, so that an
-   * audit trail of every auth event can take it over.
-   */
-  private securityEvent(
-    event: AuthEvent,
-    level: keyof SecurityLog,
-    details: RefreshSubject & { ip: string | null; reason?: ReuseReason },
-    message: string,
-  ): void {
-    this.deps.recordEvent(event);
-    this.deps.log[level]({ event, ...details }, message);
   }
 
   private idleExpiry(now: Date): Date {

@@ -93,8 +93,8 @@ test.serial('within the window the same client gets the same pair back, logged a
   const session = await sessionOf(user);
   const line = logs
     .parsed()
-    .find((entry) => entry.event === 'refresh_grace' && entry.sessionId === session.id);
-  t.like(line, { userId: user.userId, ip: laptop['x-forwarded-for'] });
+    .find((entry) => entry.audit && entry.code === 'grace' && entry.sessionId === session.id);
+  t.like(line, { event: 'refresh', outcome: 'success', userId: user.userId, ip: laptop['x-forwarded-for'] });
   t.false(JSON.stringify(line).includes(successor.refreshToken), 'no token in the log line');
 });
 
@@ -124,8 +124,10 @@ test.serial('reuse is logged with the session, the user and the reason', async (
   const session = await sessionOf(user);
   const line = logs
     .parsed()
-    .find((entry) => entry.event === 'refresh_reuse_detected' && entry.sessionId === session.id);
-  t.like(line, { userId: user.userId, reason: 'outside_window' });
+    .find(
+      (entry) => entry.audit && entry.code === 'auth.refresh_token_reused' && entry.sessionId === session.id,
+    );
+  t.like(line, { event: 'refresh', outcome: 'failure', userId: user.userId, reason: 'outside_window' });
 });
 
 test.serial('sealed successors are cleared once their window has closed', async (t) => {

@@ -32,20 +32,21 @@ test.serial('migrations go up, down and up again', async (t) => {
     '20261125000000_create_users',
     '20261125000100_create_sessions',
     '20261201000000_clear_token_only_seals',
+    '20261207000000_create_log_keys',
   ]);
 
   await knex.migrate.latest(migrationConfig);
-  t.deepEqual(await tables(), ['refresh_tokens', 'sessions', 'users']);
+  t.deepEqual(await tables(), ['log_keys', 'refresh_tokens', 'sessions', 'users']);
   t.deepEqual(await pendingMigrations(knex), []);
   t.true((await indexes('users')).includes('users_email_unique'));
   t.true((await indexes('refresh_tokens')).includes('refresh_tokens_parent_unique'));
 
   await knex.migrate.rollback(migrationConfig, true);
   t.deepEqual(await tables(), []);
-  t.is((await pendingMigrations(knex)).length, 3);
+  t.is((await pendingMigrations(knex)).length, 4);
 
   await knex.migrate.latest(migrationConfig);
-  t.deepEqual(await tables(), ['refresh_tokens', 'sessions', 'users']);
+  t.deepEqual(await tables(), ['log_keys', 'refresh_tokens', 'sessions', 'users']);
 });
 
 test.serial('one step at a time, down removes exactly what up added', async (t) => {

@@ -4,6 +4,7 @@ import type { AuthService } from '../../services/auth-service.js';
 import { toPublicUser } from '../../services/user-view.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { success } from '../jsend.js';
+import type { AuthAudit } from '../middleware/auth-audit.js';
 import { authenticate, principalOf, requireRole } from '../middleware/authenticate.js';
 import {
   changePasswordBody,
@@ -15,7 +16,7 @@ import {
 import { validate } from '../validate.js';
 
 /** Everything under /users and /sessions: the signed-in user's own account, and the admin listing. */
-export function accountRoutes(auth: AuthService, accounts: AccountService): Router {
+export function accountRoutes(auth: AuthService, accounts: AccountService, audit: AuthAudit): Router {
   const router = new Router();
   // Router-level middleware runs only for requests that match one of this router's routes.
   router.use(authenticate(auth));
@@ -29,13 +30,13 @@ export function accountRoutes(auth: AuthService, accounts: AccountService): Rout
     ctx.body = success({ user: await accounts.rename(principalOf(ctx.state), name) });
   });
 
-  router.delete('/users/me', async (ctx) => {
+  router.delete('/users/me', audit('account_delete'), async (ctx) => {
     const { password } = validate(deleteAccountBody, ctx.request.json);
     await accounts.deleteAccount(principalOf(ctx.state), password);
     ctx.body = success(null);
   });
 
-  router.put('/users/me/password', async (ctx) => {
+  router.put('/users/me/password', audit('password_change'), async (ctx) => {
     const { currentPassword, newPassword } = validate(changePasswordBody, ctx.request.json);
     await accounts.changePassword(principalOf(ctx.state), currentPassword, newPassword);
     ctx.body = success(null);
@@ -51,7 +52,7 @@ export function accountRoutes(auth: AuthService, accounts: AccountService): Rout
     ctx.body = success({ sessions: await accounts.listSessions(principalOf(ctx.state)) });
   });
 
-  router.delete('/sessions/:id', async (ctx) => {
+  router.delete('/sessions/:id', audit('session_end'), async (ctx) => {
     const { id } = validate(sessionParams, ctx.params);
     await accounts.endSession(principalOf(ctx.state), id);
     ctx.body = success(null);

@@ -6,6 +6,7 @@ import type { RateLimits } from '../../rate-limits/create-rate-limits.js';
 import { throttledLogin } from '../../rate-limits/throttled-login.js';
 import type { AuthService, TokenPair } from '../../services/auth-service.js';
 import { success } from '../jsend.js';
+import { type AuthAudit, noteAuditSubject } from '../middleware/auth-audit.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
 import {
   assertSameOriginRequest,
@@ -31,7 +32,12 @@ const clientInfo = (ctx: Context): ClientInfo => ({
 /** Where the refresh token of a request came from, and so where its successor must go. */
 type Transport = 'body' | 'cookie';
 
-export function authRoutes(auth: AuthService, limits: RateLimits, settings: AuthRouteSettings): Router {
+export function authRoutes(
+  auth: AuthService,
+  limits: RateLimits,
+  audit: AuthAudit,
+  settings: AuthRouteSettings,
+): Router {
   const router = new Router({ prefix: '/auth' });
 
   /** In cookie transport the refresh token goes into the HttpOnly cookie and out of the body. */
@@ -53,27 +59,34 @@ export function authRoutes(auth: AuthService, limits: RateLimits, settings: Auth
     return { token: fromCookie, transport: 'cookie' as const };
   };
 
-  router.post('/register', limits.register, async (ctx) => {
-    const user = await auth.register(validate(registerBody, ctx.request.json));
+  router.post('/register', audit('register'), limits.register, async (ctx) => {
+    const input = validate(registerBody, ctx.request.json);
+    noteAuditSubject(ctx, { email: input.email });
+    const user = await auth.register(input);
+    noteAuditSubject(ctx, { userId: user.id });
     ctx.status = 201;
     ctx.body = success({ user });
   });
 
-  router.post('/login', async (ctx) => {
+  router.post('/login', audit('login'), async (ctx) => {
     const { refreshTokenTransport, ...credentials } = validate(loginBody, ctx.request.json);
-    const { user, ...pair } = await throttledLogin(limits.login, ctx, credentials.email, () =>
+    noteAuditSubject(ctx, { email: credentials.email });
+    const { user, sessionId, ...pair } = await throttledLogin(limits.login, ctx, credentials.email, () =>
       auth.login(credentials, clientInfo(ctx)),
     );
+    noteAuditSubject(ctx, { userId: user.id, sessionId });
     ctx.body = success({ ...respondWithPair(ctx, pair, refreshTokenTransport), user });
   });
 
-  router.post('/refresh', async (ctx) => {
+  router.post('/refresh', audit('refresh'), async (ctx) => {
     const body = validate(refreshBody, ctx.request.json);
     const { token, transport } = presentedRefreshToken(ctx, body?.refreshToken);
-    ctx.body = success(respondWithPair(ctx, await auth.refresh(token, clientInfo(ctx)), transport));
+    const { pair, subject, grace } = await auth.refresh(token, clientInfo(ctx));
+    noteAuditSubject(ctx, { ...subject, ...(grace ? { outcome: 'grace' } : {}) });
+    ctx.body = success(respondWithPair(ctx, pair, transport));
   });
 
-  router.post('/logout', async (ctx) => {
+  router.post('/logout', audit('logout'), async (ctx) => {
     const body = validate(logoutBody, ctx.request.json);
     const { token, transport } = presentedRefreshToken(ctx, body?.refreshToken);
     await auth.logout(token);
@@ -81,7 +94,7 @@ export function authRoutes(auth: AuthService, limits: RateLimits, settings: Auth
     ctx.body = success(null);
   });
 
-  router.post('/logout-all', authenticate(auth), async (ctx) => {
+  router.post('/logout-all', authenticate(auth), audit('logout_all'), async (ctx) => {
     await auth.logoutAll(principalOf(ctx.state).user.id);
     clearRefreshCookie(ctx);
     ctx.body = success(null);
