@@ -1,4 +1,5 @@
 import { type Algorithm, hash, verify } from '@node-rs/argon2';
+import { serviceOverloaded } from '../../errors.js';
 import { concurrencyLimit } from './concurrency-limit.js';
 
 /**
@@ -27,16 +28,46 @@ export const argon2idHasher: PasswordHasher = {
   },
 };
 
+export interface HashingLimits {
+  maxConcurrent: number;
+  /** Hashes that may wait for a slot; the next is refused with 503 service.overloaded. */
+  maxWaiting: number;
+  /** What the refusal's Retry-After says. */
+  retryAfterSeconds: number;
+  /** Called for each refused hash, to count it. */
+  onRefused: () => void;
+}
+
+export interface LimitedHasher extends PasswordHasher {
+  readonly running: number;
+  readonly waiting: number;
+}
+
 /**
- * At most `maxConcurrent` hashes at once. Each argon2id call holds a libuv thread-pool thread and
- * 19 MiB for tens of milliseconds; unbounded, a burst of logins takes every thread and core, and
- * everything else that uses the pool (WebCrypto signatures behind every token, zlib) queues
- * behind it. It also caps the memory a login flood can claim.
+ * At most `maxConcurrent` hashes at once, and at most `maxWaiting` waiting for one. Each argon2id
+ * call holds a libuv thread-pool thread and 19 MiB for tens of milliseconds; unbounded, a burst of
+ * logins takes every thread and core, and everything else that uses the pool (WebCrypto
+ * signatures behind every token, zlib) queues behind it. It also caps the memory a login flood
+ * can claim. The bounded line keeps the wait of an admitted hash short: past it, a request is
+ * answered 503 at once instead of after a wait that grows with the flood.
  */
-export function limitHashing(hasher: PasswordHasher, maxConcurrent: number): PasswordHasher {
-  const limited = concurrencyLimit(maxConcurrent);
+export function limitHashing(hasher: PasswordHasher, limits: HashingLimits): LimitedHasher {
+  const queue = concurrencyLimit({
+    maxConcurrent: limits.maxConcurrent,
+    maxWaiting: limits.maxWaiting,
+    refuse: () => {
+      limits.onRefused();
+      return serviceOverloaded(limits.retryAfterSeconds);
+    },
+  });
   return {
-    hash: (password) => limited(() => hasher.hash(password)),
-    verify: (passwordHash, password) => limited(() => hasher.verify(passwordHash, password)),
+    hash: (password) => queue.run(() => hasher.hash(password)),
+    verify: (passwordHash, password) => queue.run(() => hasher.verify(passwordHash, password)),
+    get running() {
+      return queue.running;
+    },
+    get waiting() {
+      return queue.waiting;
+    },
   };
 }
