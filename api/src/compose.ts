@@ -150,6 +150,7 @@ export async function createRuntime(
     clock,
     recordEvent,
     throttleRefresh: rateLimits.limits.consumeRefresh,
+    logger,
   });
   const accounts = new AccountService({
     database: resilient,

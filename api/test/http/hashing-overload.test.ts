@@ -22,6 +22,7 @@ const heldHasher: PasswordHasher = {
     await held;
     return passwordHash === `fake$${password}`;
   },
+  needsRehash: () => false,
 };
 
 const hold = () => {

@@ -128,6 +128,7 @@ test('logins, registrations and password changes share one hashing limit', async
   const hasher: PasswordHasher = {
     hash: (password) => slow(`hash:${password}`),
     verify: () => slow(true),
+    needsRehash: () => false,
   };
   const limited = limitHashing(hasher, {
     maxConcurrent: 3,
@@ -158,6 +159,7 @@ test('a hash refused by the full queue is a 503 service.overloaded with Retry-Af
       await running.opened;
       return true;
     },
+    needsRehash: (passwordHash) => passwordHash === 'old',
   };
   let refusals = 0;
   const limited = limitHashing(hasher, {
@@ -175,6 +177,8 @@ test('a hash refused by the full queue is a 503 service.overloaded with Retry-Af
   const refused = await t.throwsAsync(limited.verify('h', 'c'), { instanceOf: DomainError });
   t.like(refused, { code: 'service.overloaded', status: 503, headers: { 'Retry-After': '3' } });
   t.is(refusals, 1);
+  t.true(limited.needsRehash('old'), 'asking about parameters takes no place in the queue');
+  t.false(limited.needsRehash('new'));
 
   running.open();
   t.deepEqual(await Promise.all(admitted), [true, 'hash:b']);

@@ -1,16 +1,37 @@
-import { type Algorithm, hash, verify } from '@node-rs/argon2';
+import { type Algorithm, hash, type Options, parseOptions, type Version, verify } from '@node-rs/argon2';
 import { serviceOverloaded } from '../../errors.js';
 import { concurrencyLimit } from './concurrency-limit.js';
 
 /**
- * argon2id at the OWASP / ASVS minimum: 19 MiB, two passes, one lane. The algorithm is the
- * value of the library's const enum (Argon2id = 2), which isolated modules cannot reference.
+ * argon2id at the OWASP / ASVS minimum: 19 MiB, two passes, one lane, version 0x13, 32-byte output.
+ * The algorithm and version are the values of the library's const enums (Argon2id = 2,
+ * V0x13 = 1), which isolated modules cannot reference. Every field is spelled out, because a
+ * stored hash made with any other value is upgraded at the next login (see `needsRehash`).
  */
-const ARGON2ID = { algorithm: 2 as Algorithm, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+const ARGON2ID = {
+  algorithm: 2 as Algorithm,
+  version: 1 as Version,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+  outputLen: 32,
+} as const satisfies Options;
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
   verify(passwordHash: string, password: string): Promise<boolean>;
+  /** Whether a stored hash was made otherwise than `hash` makes one now, so should be replaced. */
+  needsRehash(passwordHash: string): boolean;
+}
+
+/** Compares the parameters a PHC string records with the configured ones; unreadable means replace. */
+function madeWithOtherParameters(passwordHash: string): boolean {
+  try {
+    const made = parseOptions(passwordHash);
+    return (Object.keys(ARGON2ID) as (keyof typeof ARGON2ID)[]).some((name) => made[name] !== ARGON2ID[name]);
+  } catch {
+    return true;
+  }
 }
 
 /**
@@ -26,6 +47,7 @@ export const argon2idHasher: PasswordHasher = {
       return false;
     }
   },
+  needsRehash: madeWithOtherParameters,
 };
 
 export interface HashingLimits {
@@ -63,6 +85,7 @@ export function limitHashing(hasher: PasswordHasher, limits: HashingLimits): Lim
   return {
     hash: (password) => queue.run(() => hasher.hash(password)),
     verify: (passwordHash, password) => queue.run(() => hasher.verify(passwordHash, password)),
+    needsRehash: (passwordHash) => hasher.needsRehash(passwordHash),
     get running() {
       return queue.running;
     },
