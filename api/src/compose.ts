@@ -151,8 +151,14 @@ export async function createRuntime(
     logger,
   );
   const recordEvent = metrics.recordAuthEvent;
-  // One limit for the whole process: logins, registrations and password changes share it.
-  const passwords = limitHashing(hasher, config.passwordHashConcurrency);
+  // One queue for the whole process: logins, registrations, password changes and deletions share it.
+  const passwords = limitHashing(hasher, {
+    maxConcurrent: config.passwordHashConcurrency,
+    maxWaiting: config.passwordHashQueueMax,
+    retryAfterSeconds: config.passwordHashRetryAfterSeconds,
+    onRefused: metrics.recordPasswordHashRefusal,
+  });
+  metrics.watchPasswordHashing(() => ({ running: passwords.running, waiting: passwords.waiting }));
   const auth = new AuthService({
     database: resilient,
     users,
@@ -164,6 +170,7 @@ export async function createRuntime(
     clock,
     recordEvent,
     throttleRefresh: rateLimits.limits.consumeRefresh,
+    logger,
   });
   const accounts = new AccountService({
     database: resilient,

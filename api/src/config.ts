@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultHashQueueMax } from './domain/passwords/hash-queue-bound.js';
 import { parseDurationSeconds } from './duration.js';
 
 const durationText = (minimumSeconds: number) =>
@@ -96,6 +97,10 @@ const environmentFields = z.object({
   REFRESH_TOKEN_REUSE_GRACE: z.string().default('3s').pipe(durationText(0)),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10_485_760).default(16_384),
   PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  PASSWORD_HASH_QUEUE_MAX: optionalText.pipe(
+    z.coerce.number<string | undefined>().int().min(0).max(10_000).optional(),
+  ),
+  PASSWORD_HASH_RETRY_AFTER: duration('1s'),
 });
 
 type Environment = z.output<typeof environmentFields>;
@@ -170,6 +175,10 @@ export interface Config {
   bodyLimitBytes: number;
   /** Password hashes computed at once; the rest wait (see limitHashing). */
   passwordHashConcurrency: number;
+  /** Password hashes that may wait; the next request that needs one is answered 503 at once. */
+  passwordHashQueueMax: number;
+  /** The Retry-After of that 503. */
+  passwordHashRetryAfterSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -238,5 +247,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     passwordHashConcurrency: env.PASSWORD_HASH_CONCURRENCY,
+    passwordHashQueueMax: env.PASSWORD_HASH_QUEUE_MAX ?? defaultHashQueueMax(env.PASSWORD_HASH_CONCURRENCY),
+    passwordHashRetryAfterSeconds: env.PASSWORD_HASH_RETRY_AFTER,
   };
 }

@@ -93,3 +93,13 @@ export const databaseUnavailable = (cause?: unknown) =>
     new DomainError('db.unavailable', 503, 'The database is temporarily unavailable; try again shortly.'),
     { cause },
   );
+
+/** Refused before any work was done, so the client may retry the same request after `Retry-After`. */
+export const serviceOverloaded = (retryAfterSeconds: number) =>
+  new DomainError(
+    'service.overloaded',
+    503,
+    `The service is too busy to take this request; try again in ${retryAfterSeconds} s.`,
+    undefined,
+    { 'Retry-After': String(retryAfterSeconds) },
+  );

@@ -177,6 +177,20 @@ const authentication: Row = {
       ],
     }),
     timeseries({
+      title: 'Password hashing queue',
+      description:
+        'Password hashes (login, registration, password change, deletion) running and waiting for a slot, all instances. Each instance runs at most PASSWORD_HASH_CONCURRENCY and lets at most PASSWORD_HASH_QUEUE_MAX wait; waiting near that bound means logins are queueing for most of a second.',
+      unit: 'short',
+      queries: [{ expr: sumBy(['state'], gauge('password_hash_jobs')), legend: '{{state}}' }],
+    }),
+    timeseries({
+      title: 'Password hashes refused',
+      description:
+        'Requests per second refused with 503 service.overloaded because the password-hashing queue was full (0 while there is room). Sustained refusals with few logins per address point at a distributed login flood; with normal traffic, at too few replicas.',
+      unit: 'ops',
+      queries: [{ expr: sumBy([], rate('password_hash_refusals_total')), legend: 'refused' }],
+    }),
+    timeseries({
       title: 'Refresh-token reuse',
       description:
         'Refresh tokens presented again after being exchanged, per interval. Each one revokes the whole session family: expect 0, as one means a stolen or replayed token.',

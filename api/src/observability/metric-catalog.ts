@@ -39,6 +39,18 @@ export const API_METRICS = {
     type: 'counter',
     labels: ['event'],
   },
+  passwordHashJobs: {
+    name: 'password_hash_jobs',
+    help: 'Password hashes (argon2id) by state: running (at most PASSWORD_HASH_CONCURRENCY) and waiting for a slot (the queue, at most PASSWORD_HASH_QUEUE_MAX).',
+    type: 'gauge',
+    labels: ['state'],
+  },
+  passwordHashRefusals: {
+    name: 'password_hash_refusals_total',
+    help: 'Password hashes refused at once because PASSWORD_HASH_QUEUE_MAX were already waiting. Each refusal answered its request 503 service.overloaded, except an upgrade of an old hash at login, which waits for the next login.',
+    type: 'counter',
+    labels: [],
+  },
   rateLimitFallbacks: {
     name: 'rate_limit_fallback_decisions_total',
     help: 'Rate-limit decisions made in process because Redis failed, by limiter.',
@@ -93,6 +105,10 @@ export const AUTH_EVENTS = [
 ] as const;
 
 export type AuthEvent = (typeof AUTH_EVENTS)[number];
+
+export const PASSWORD_HASH_JOB_STATES = ['running', 'waiting'] as const;
+
+export type PasswordHashJobState = (typeof PASSWORD_HASH_JOB_STATES)[number];
 
 export const KEY_SET_RELOAD_RESULTS = ['success', 'failure'] as const;
 

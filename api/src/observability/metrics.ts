@@ -10,6 +10,8 @@ import {
   HTTP_DURATION_BUCKETS,
   KEY_SET_RELOAD_RESULTS,
   type KeySetReloadResult,
+  PASSWORD_HASH_JOB_STATES,
+  type PasswordHashJobState,
 } from './metric-catalog.js';
 
 export interface PoolState {
@@ -25,6 +27,8 @@ const {
   dbPoolConnections,
   dbCircuitBreakerState,
   authEvents,
+  passwordHashJobs,
+  passwordHashRefusals,
   rateLimitFallbacks,
   keySetReloads,
   keySetLastReloadSuccess,
@@ -66,6 +70,19 @@ export function createMetrics() {
   // Zero-initialised so a rate() over an event that has not happened yet is 0, not "no data".
   for (const event of AUTH_EVENTS) events.inc({ event }, 0);
 
+  const hashRefusals = counter(passwordHashRefusals);
+
+  let hashJobs: (() => Record<PasswordHashJobState, number>) | undefined;
+  new Gauge({
+    ...passwordHashJobs,
+    labelNames: passwordHashJobs.labels,
+    registers: [registry],
+    collect() {
+      const jobs = hashJobs?.();
+      for (const state of PASSWORD_HASH_JOB_STATES) this.set({ state }, jobs?.[state] ?? 0);
+    },
+  });
+
   const fallbacks = counter(rateLimitFallbacks);
 
   const reloads = counter(keySetReloads);
@@ -96,6 +113,13 @@ export function createMetrics() {
     },
     recordAuthEvent(event: AuthEvent) {
       events.inc({ event });
+    },
+    recordPasswordHashRefusal() {
+      hashRefusals.inc();
+    },
+    /** The hashing queue is read when Prometheus scrapes, not polled. */
+    watchPasswordHashing(read: () => Record<PasswordHashJobState, number>) {
+      hashJobs = read;
     },
     recordRateLimitFallback(limiter: string, decisions = 1) {
       fallbacks.inc({ limiter }, decisions);

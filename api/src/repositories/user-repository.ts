@@ -58,6 +58,22 @@ export class UserRepository {
     await UserRow.query(trx).findById(id).patch({ passwordHash, passwordChangedAt: now, updatedAt: now });
   }
 
+  /**
+   * Swaps a hash for another of the same password (made with newer parameters): not a password
+   * change, so password_changed_at, updated_at and the sessions stay as they are. Only while the
+   * stored hash is still `current`, so a password changed meanwhile is never overwritten with the
+   * old one. Returns whether it was swapped.
+   */
+  async replacePasswordHash(id: string, current: string, replacement: string): Promise<boolean> {
+    const replaced = await this.database.write((knex) =>
+      UserRow.query(knex)
+        .patch({ passwordHash: replacement })
+        .where({ id, password_hash: current })
+        .whereNull('deleted_at'),
+    );
+    return replaced > 0;
+  }
+
   async softDelete(trx: Knex.Transaction, id: string, now: Date): Promise<void> {
     await UserRow.query(trx).findById(id).patch({ deletedAt: now, updatedAt: now });
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { UserRow } from '../db/models.js';
 import type { ResilientDatabase } from '../db/resilient-database.js';
@@ -86,6 +87,7 @@ export interface AuthServiceDependencies {
   recordEvent: (event: AuthEvent) => void;
   /** Takes one refresh from the session's allowance; throws the 429 when it is used up. */
   throttleRefresh: (sessionId: string) => Promise<unknown>;
+  logger: Pick<Logger, 'info' | 'warn'>;
 }
 
 export class AuthService {
@@ -119,6 +121,7 @@ export class AuthService {
       this.deps.recordEvent('login_failure');
       throw invalidCredentials();
     }
+    await this.upgradeOutdatedHash(user, input.password);
 
     const now = this.deps.clock();
     const { pair, sessionId } = await this.deps.database.transaction(async (trx) => {
@@ -132,6 +135,26 @@ export class AuthService {
     });
     this.deps.recordEvent('login_success');
     return { ...pair, user: toPublicUser(user), sessionId };
+  }
+
+  /**
+   * Rehashes when the hashing parameters have changed since the stored hash was made: a login is
+   * the one moment an existing account's password is at hand. Best effort: a full hashing queue or
+   * a database error costs the upgrade, which the next login tries again, never the login itself.
+   */
+  private async upgradeOutdatedHash(user: UserRow, password: string): Promise<void> {
+    if (!this.deps.hasher.needsRehash(user.passwordHash)) return;
+    try {
+      const upgraded = await this.deps.hasher.hash(password);
+      if (await this.deps.users.replacePasswordHash(user.id, user.passwordHash, upgraded)) {
+        this.deps.logger.info({ userId: user.id }, 'password hash upgraded to the configured parameters');
+      }
+    } catch (error) {
+      this.deps.logger.warn(
+        { userId: user.id, err: error },
+        'password hash upgrade failed; the login goes on',
+      );
+    }
   }
 
   /**

@@ -11,6 +11,7 @@ const recordingHasher: PasswordHasher = {
     verifications.push(passwordHash);
     return argon2idHasher.verify(passwordHash, password);
   },
+  needsRehash: argon2idHasher.needsRehash,
 };
 
 const suite = apiOnFreshDatabase({}, { hasher: recordingHasher });

@@ -25,6 +25,8 @@ test('defaults make a working development configuration', (t) => {
   t.is(config.jwt.accessTokenTtlSeconds, 900);
   t.is(config.jwt.keysCheckIntervalSeconds, 10);
   t.is(config.passwordHashConcurrency, 2);
+  t.is(config.passwordHashQueueMax, 40, 'twenty waiting hashes per slot');
+  t.is(config.passwordHashRetryAfterSeconds, 1);
   t.deepEqual(config.refreshTokens, {
     idleTtlSeconds: 604_800,
     absoluteTtlSeconds: 2_592_000,
@@ -42,6 +44,7 @@ test('values are read from the environment and converted', (t) => {
     MIGRATE_ON_START: 'false',
     JWT_KEYS_CHECK_INTERVAL: '1m',
     PASSWORD_HASH_CONCURRENCY: '4',
+    PASSWORD_HASH_RETRY_AFTER: '5s',
   });
   t.like(config, { host: '0.0.0.0', port: 8080 });
   t.is(config.database.url, 'postgres://u:p@db:5432/app');
@@ -51,6 +54,14 @@ test('values are read from the environment and converted', (t) => {
   t.is(loadConfig({ REFRESH_TOKEN_REUSE_GRACE: '0s' }).refreshTokens.reuseGraceSeconds, 0, 'no grace at all');
   t.is(config.jwt.keysCheckIntervalSeconds, 60);
   t.is(config.passwordHashConcurrency, 4);
+  t.is(config.passwordHashQueueMax, 80, 'the default bound follows the concurrency');
+  t.is(config.passwordHashRetryAfterSeconds, 5);
+});
+
+test('the password-hashing queue bound may be set, down to no waiting at all', (t) => {
+  t.is(loadConfig({ PASSWORD_HASH_QUEUE_MAX: '7' }).passwordHashQueueMax, 7);
+  t.is(loadConfig({ PASSWORD_HASH_QUEUE_MAX: '0' }).passwordHashQueueMax, 0);
+  t.is(loadConfig({ PASSWORD_HASH_QUEUE_MAX: '' }).passwordHashQueueMax, 40);
 });
 
 test('a bad value is reported with the name of its variable', (t) => {
@@ -62,6 +73,9 @@ test('a bad value is reported with the name of its variable', (t) => {
   t.true(problemsOf({ NODE_ENV: 'staging' })[0]?.startsWith('NODE_ENV:'));
   t.true(problemsOf({ PASSWORD_HASH_CONCURRENCY: '0' })[0]?.startsWith('PASSWORD_HASH_CONCURRENCY:'));
   t.true(problemsOf({ REFRESH_TOKEN_REUSE_GRACE: '3' })[0]?.startsWith('REFRESH_TOKEN_REUSE_GRACE:'));
+  t.true(problemsOf({ PASSWORD_HASH_QUEUE_MAX: '-1' })[0]?.startsWith('PASSWORD_HASH_QUEUE_MAX:'));
+  t.true(problemsOf({ PASSWORD_HASH_QUEUE_MAX: 'many' })[0]?.startsWith('PASSWORD_HASH_QUEUE_MAX:'));
+  t.true(problemsOf({ PASSWORD_HASH_RETRY_AFTER: '0s' })[0]?.startsWith('PASSWORD_HASH_RETRY_AFTER:'));
   const message = t.throws(() => loadConfig({ PORT: 'x', LOG_LEVEL: 'y' }), {
     instanceOf: ConfigError,
   })?.message;

@@ -13,6 +13,7 @@ import {
   missingToken,
   refreshTokenReused,
   routeNotFound,
+  serviceOverloaded,
   sessionNotFound,
   tokenExpired,
   unsupportedMediaType,
@@ -37,6 +38,7 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 
 interface ResponseLike {
   content?: Record<string, { schema?: Schema }>;
+  headers?: Record<string, { $ref?: string }>;
 }
 
 interface OperationLike {
@@ -198,9 +200,26 @@ test('the catalogue gives each code the status of the error the API raises with 
     crossSiteRequest(),
     rateLimitExceeded(10, 1_000),
     databaseUnavailable(new Error('connect ECONNREFUSED')),
+    serviceOverloaded(1),
   ];
   for (const error of raised) {
     t.is(statusOf(error.code), error.status, error.code);
+  }
+});
+
+test('every operation that hashes a password documents 503 service.overloaded with Retry-After', (t) => {
+  const hashing = ['register', 'login', 'changePassword', 'deleteCurrentUser'];
+  const overloadable = operations.filter(({ operation }) => {
+    const schema = resolve(operation.responses['503']?.content?.['application/json']?.schema ?? {});
+    return schema.properties?.code?.enum?.includes('service.overloaded');
+  });
+  t.deepEqual(overloadable.map(({ operation }) => operation.operationId).sort(), [...hashing].sort());
+  for (const { operation } of overloadable) {
+    t.deepEqual(
+      operation.responses['503']?.headers?.['Retry-After'],
+      { $ref: '#/components/headers/Retry-After' },
+      operation.operationId,
+    );
   }
 });
 

@@ -1,15 +1,37 @@
-import { type Algorithm, hash, verify } from '@node-rs/argon2';
+import { type Algorithm, hash, type Options, parseOptions, type Version, verify } from '@node-rs/argon2';
+import { serviceOverloaded } from '../../errors.js';
 import { concurrencyLimit } from './concurrency-limit.js';
 
 /**
- * argon2id at the OWASP / ASVS minimum: 19 MiB, two passes, one lane. The algorithm is the
- * value of the library's const enum (Argon2id = 2), which isolated modules cannot reference.
+ * argon2id at the OWASP / ASVS minimum: 19 MiB, two passes, one lane, version 0x13, 32-byte output.
+ * The algorithm and version are the values of the library's const enums (Argon2id = 2,
+ * V0x13 = 1), which isolated modules cannot reference. Every field is spelled out, because a
+ * stored hash made with any other value is upgraded at the next login (see `needsRehash`).
  */
-const ARGON2ID = { algorithm: 2 as Algorithm, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+const ARGON2ID = {
+  algorithm: 2 as Algorithm,
+  version: 1 as Version,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+  outputLen: 32,
+} as const satisfies Options;
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
   verify(passwordHash: string, password: string): Promise<boolean>;
+  /** Whether a stored hash was made otherwise than `hash` makes one now, so should be replaced. */
+  needsRehash(passwordHash: string): boolean;
+}
+
+/** Compares the parameters a PHC string records with the configured ones; unreadable means replace. */
+function madeWithOtherParameters(passwordHash: string): boolean {
+  try {
+    const made = parseOptions(passwordHash);
+    return (Object.keys(ARGON2ID) as (keyof typeof ARGON2ID)[]).some((name) => made[name] !== ARGON2ID[name]);
+  } catch {
+    return true;
+  }
 }
 
 /**
@@ -25,18 +47,50 @@ export const argon2idHasher: PasswordHasher = {
       return false;
     }
   },
+  needsRehash: madeWithOtherParameters,
 };
 
+export interface HashingLimits {
+  maxConcurrent: number;
+  /** Hashes that may wait for a slot; the next is refused with 503 service.overloaded. */
+  maxWaiting: number;
+  /** What the refusal's Retry-After says. */
+  retryAfterSeconds: number;
+  /** Called for each refused hash, to count it. */
+  onRefused: () => void;
+}
+
+export interface LimitedHasher extends PasswordHasher {
+  readonly running: number;
+  readonly waiting: number;
+}
+
 /**
- * At most `maxConcurrent` hashes at once. Each argon2id call holds a libuv thread-pool thread and
- * 19 MiB for tens of milliseconds; unbounded, a burst of logins takes every thread and core, and
- * everything else that uses the pool (WebCrypto signatures behind every token, zlib) queues
- * behind it. It also caps the memory a login flood can claim.
+ * At most `maxConcurrent` hashes at once, and at most `maxWaiting` waiting for one. Each argon2id
+ * call holds a libuv thread-pool thread and 19 MiB for tens of milliseconds; unbounded, a burst of
+ * logins takes every thread and core, and everything else that uses the pool (WebCrypto
+ * signatures behind every token, zlib) queues behind it. It also caps the memory a login flood
+ * can claim. The bounded line keeps the wait of an admitted hash short: past it, a request is
+ * answered 503 at once instead of after a wait that grows with the flood.
  */
-export function limitHashing(hasher: PasswordHasher, maxConcurrent: number): PasswordHasher {
-  const limited = concurrencyLimit(maxConcurrent);
+export function limitHashing(hasher: PasswordHasher, limits: HashingLimits): LimitedHasher {
+  const queue = concurrencyLimit({
+    maxConcurrent: limits.maxConcurrent,
+    maxWaiting: limits.maxWaiting,
+    refuse: () => {
+      limits.onRefused();
+      return serviceOverloaded(limits.retryAfterSeconds);
+    },
+  });
   return {
-    hash: (password) => limited(() => hasher.hash(password)),
-    verify: (passwordHash, password) => limited(() => hasher.verify(passwordHash, password)),
+    hash: (password) => queue.run(() => hasher.hash(password)),
+    verify: (passwordHash, password) => queue.run(() => hasher.verify(passwordHash, password)),
+    needsRehash: (passwordHash) => hasher.needsRehash(passwordHash),
+    get running() {
+      return queue.running;
+    },
+    get waiting() {
+      return queue.waiting;
+    },
   };
 }

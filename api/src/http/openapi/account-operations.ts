@@ -7,12 +7,22 @@ import {
   updateProfileBody,
 } from '../schemas.js';
 import { successEnvelope } from './envelopes.js';
-import { apiV1Errors, bearerErrors, jsonBodyErrors } from './error-sources.js';
+import type { ErrorCode } from './error-catalogue.js';
+import { apiV1Errors, bearerErrors, jsonBodyErrors, passwordHashingErrors } from './error-sources.js';
 import { jsonRequest, type Operation } from './operation.js';
 import { session, user, userPage } from './response-schemas.js';
 import { bearerAuth } from './security.js';
 
 const signedIn = { security: bearerAuth } as const;
+
+/** An operation confirmed with the account password, which is checked through the hashing queue. */
+const passwordConfirmedErrors = [
+  ...jsonBodyErrors,
+  'auth.wrong_password',
+  ...bearerErrors,
+  ...passwordHashingErrors,
+  ...apiV1Errors,
+] as const satisfies ErrorCode[];
 
 /** The routes of account-routes.ts: all behind a bearer token. */
 export const accountOperations: Operation[] = [
@@ -52,7 +62,7 @@ export const accountOperations: Operation[] = [
     description: 'Needs the password. The account, its sessions and its tokens stop working at once.',
     request: jsonRequest(deleteAccountBody),
     success: { status: 200, description: 'The account is deleted.', body: successEnvelope(z.null()) },
-    errors: [...jsonBodyErrors, 'auth.wrong_password', ...bearerErrors, ...apiV1Errors],
+    errors: passwordConfirmedErrors,
   },
   {
     ...signedIn,
@@ -64,7 +74,7 @@ export const accountOperations: Operation[] = [
     description: 'Needs the current password. Every other session of the user ends.',
     request: jsonRequest(changePasswordBody),
     success: { status: 200, description: 'The password is changed.', body: successEnvelope(z.null()) },
-    errors: [...jsonBodyErrors, 'auth.wrong_password', ...bearerErrors, ...apiV1Errors],
+    errors: passwordConfirmedErrors,
   },
   {
     ...signedIn,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { loginBody, logoutBody, refreshBody, registerBody } from '../schemas.js';
 import { successEnvelope } from './envelopes.js';
-import { apiV1Errors, bearerErrors, jsonBodyErrors } from './error-sources.js';
+import { apiV1Errors, bearerErrors, jsonBodyErrors, passwordHashingErrors } from './error-sources.js';
 import { jsonRequest, type Operation } from './operation.js';
 import { loginResult, tokenPair, user } from './response-schemas.js';
 import { bearerAuth, refreshTokenInBodyOrCookie } from './security.js';
@@ -20,7 +20,7 @@ export const authOperations: Operation[] = [
       description: 'The account was created; log in to get tokens.',
       body: successEnvelope(z.strictObject({ user })),
     },
-    errors: [...jsonBodyErrors, 'user.already_exists', ...apiV1Errors],
+    errors: [...jsonBodyErrors, 'user.already_exists', ...passwordHashingErrors, ...apiV1Errors],
   },
   {
     method: 'post',
@@ -35,7 +35,7 @@ export const authOperations: Operation[] = [
       body: successEnvelope(loginResult),
       headers: ['Set-Cookie'],
     },
-    errors: [...jsonBodyErrors, 'auth.invalid_credentials', ...apiV1Errors],
+    errors: [...jsonBodyErrors, 'auth.invalid_credentials', ...passwordHashingErrors, ...apiV1Errors],
   },
   {
     method: 'post',

@@ -80,6 +80,11 @@ export const errorCatalogue = {
     description:
       'The database is unreachable, or its circuit breaker is open after repeated failures; retry shortly.',
   },
+  'service.overloaded': {
+    status: 503,
+    description:
+      'Too many password hashes are already waiting (`PASSWORD_HASH_QUEUE_MAX`); nothing was done. `Retry-After` says how many seconds to wait before sending the same request again.',
+  },
   'service.not_ready': {
     status: 503,
     description: 'The database is unreachable or not fully migrated; the message lists the failing checks.',

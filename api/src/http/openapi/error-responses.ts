@@ -10,12 +10,21 @@ const headersByStatus: Partial<Record<number, readonly ResponseHeader[]>> = {
   429: ['Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
 };
 
+/** Headers only some codes of a status carry: a 503 db.unavailable has no Retry-After. */
+const headersByCode: Partial<Record<ErrorCode, readonly ResponseHeader[]>> = {
+  'service.overloaded': ['Retry-After'],
+};
+
 /** One response for a status and the codes it may carry, each code described from the catalogue. */
 function errorResponse(status: number, codes: readonly [ErrorCode, ...ErrorCode[]]): ResponseConfig {
   const lines = codes.map((code) => `- \`${code}\`: ${errorCatalogue[code].description}`);
   return {
     description: `${STATUS_CODES[status]}.\n\n${lines.join('\n')}`,
-    headers: headerRefs(['X-Request-ID', ...(headersByStatus[status] ?? [])]),
+    headers: headerRefs([
+      'X-Request-ID',
+      ...(headersByStatus[status] ?? []),
+      ...codes.flatMap((code) => headersByCode[code] ?? []),
+    ]),
     content: { 'application/json': { schema: failureEnvelope(status, codes) } },
   };
 }

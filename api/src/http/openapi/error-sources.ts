@@ -23,3 +23,6 @@ export const jsonBodyErrors = [
   'request.body_too_large',
   'request.unsupported_media_type',
 ] as const satisfies ErrorCode[];
+
+/** Checking or setting a password: the process-wide password-hashing queue refuses when it is full. */
+export const passwordHashingErrors = ['service.overloaded'] as const satisfies ErrorCode[];
