@@ -180,6 +180,27 @@ test('missing, malformed, tampered, expired and foreign tokens are 401 with a st
   assertFail(t, await me(stranger), 401, 'auth.invalid_token');
 });
 
+test('tokens signed with the real key but with malformed or overlong claims are 401, never 500', async (t) => {
+  const user = await signUpAndIn(suite.api);
+  const claims = jose.decodeJwt(user.accessToken);
+  const { current } = suite.api.runtime.keys();
+  const now = Math.floor(Date.now() / 1000);
+  const forge = (changes: jose.JWTPayload) =>
+    new jose.SignJWT({ ...claims, ...changes })
+      .setProtectedHeader({ alg: current.alg, kid: current.kid, typ: 'at+jwt' })
+      .sign(current.privateKey);
+  // A sid that is not a UUID reached PostgreSQL's uuid column: 22P02, a 500.
+  for (const changes of [
+    { sid: 'not-a-uuid' },
+    { sub: 'not-a-uuid' },
+    { iat: now + 3_600 },
+    { exp: now + 10 * 365 * 24 * 3_600 },
+  ]) {
+    const response = await suite.api.request('GET', '/api/v1/users/me', { token: await forge(changes) });
+    assertFail(t, response, 401, 'auth.invalid_token');
+  }
+});
+
 test('an expired access token is refused as expired', async (t) => {
   const shortLived = await startApi({ DATABASE_URL: suite.database.url, ACCESS_TOKEN_TTL: '1s' });
   try {
