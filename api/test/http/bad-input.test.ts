@@ -89,9 +89,20 @@ test('missing, unknown and mistyped fields name the field at fault', async (t) =
   assertFail(t, await suite.api.request('POST', '/api/v1/auth/login'), 400, 'validation.failed', ['body']);
 });
 
-test('a name holding U+0000 is a 400 on that field, not a 500 from PostgreSQL', async (t) => {
-  // Found by the fuzz suite: PostgreSQL's text cannot hold U+0000, and the write failed with a 500.
-  for (const name of ['\u0000', 'Ada\u0000Lovelace', ' \u0000 ']) {
+test('names with control, bidirectional or zero-width characters are a 400 on name, never stored', async (t) => {
+  // U+0000 was a 500 (PostgreSQL text cannot hold it); the others were stored and shown as sent.
+  const names = [
+    '\u0000',
+    'Ada\u0000Lovelace',
+    ' \u0000 ',
+    'Ada\u202egnp.exe',
+    'Ad\u200ba',
+    '\u2066Ada\u2069',
+    'Ada\u0085',
+    'Ada\ud800',
+  ];
+  const { accessToken } = await signUpAndIn(suite.api);
+  for (const name of names) {
     assertFail(
       t,
       await register({ email: uniqueEmail(), password: STRONG_PASSWORD, name }),
@@ -99,13 +110,58 @@ test('a name holding U+0000 is a 400 on that field, not a 500 from PostgreSQL', 
       'validation.failed',
       ['name'],
     );
+    const renamed = await suite.api.request('PATCH', '/api/v1/users/me', {
+      json: { name },
+      token: accessToken,
+    });
+    assertFail(t, renamed, 400, 'validation.failed', ['name']);
   }
-  const { accessToken } = await signUpAndIn(suite.api);
-  const renamed = await suite.api.request('PATCH', '/api/v1/users/me', {
-    json: { name: '\u0000' },
-    headers: { authorization: `Bearer ${accessToken}` },
+});
+
+test('emails with such characters are a 400 on email', async (t) => {
+  for (const email of [
+    'ada\u0000@example.test',
+    'ada@exa\u202emple.test',
+    'a\u200bda@example.test',
+    'ada@example.test\ud800',
+  ]) {
+    assertFail(
+      t,
+      await register({ email, password: STRONG_PASSWORD, name: 'Ada' }),
+      400,
+      'validation.failed',
+      ['email'],
+    );
+  }
+});
+
+test('passwords may hold any character, NUL and lone surrogates included, without a 500', async (t) => {
+  for (const password of [
+    `${STRONG_PASSWORD}\u0000`,
+    `\ud800${STRONG_PASSWORD}`,
+    `${STRONG_PASSWORD}\u202e\u200b`,
+  ]) {
+    const email = uniqueEmail();
+    t.is((await register({ email, password, name: 'Ada' })).status, 201);
+    const login = await suite.api.request('POST', '/api/v1/auth/login', { json: { email, password } });
+    t.is(login.status, 200, JSON.stringify(login.body));
+  }
+  const wrong = await suite.api.request('POST', '/api/v1/auth/login', {
+    json: { email: uniqueEmail(), password: '\u0000\udfff' },
   });
-  assertFail(t, renamed, 400, 'validation.failed', ['name']);
+  assertFail(t, wrong, 401, 'auth.invalid_credentials');
+});
+
+test('a user agent keeps no control characters: the session list shows it to its user', async (t) => {
+  const { email } = await signUpAndIn(suite.api);
+  // Header bytes 0x80-0xFF arrive as Latin-1: U+0085 (next line) and U+009B (a terminal's CSI).
+  const login = await suite.api.request('POST', '/api/v1/auth/login', {
+    json: { email, password: STRONG_PASSWORD },
+    headers: { 'user-agent': 'Agent/1.0\u0085\u009b31m\tred' },
+  });
+  const sessions = await suite.api.request('GET', '/api/v1/sessions', { token: login.body.data.accessToken });
+  const current = sessions.body.data.sessions.find((session: { current: boolean }) => session.current);
+  t.is(current?.userAgent, 'Agent/1.031mred');
 });
 
 test('malformed JSON, wrong content type and oversized bodies are 4xx, never 500', async (t) => {
