@@ -1,36 +1,16 @@
 import test from 'ava';
-import { connectDatabase, type Database } from '../../src/db/connect.js';
-import { migrationConfig } from '../../src/db/migration-source.js';
 import { ResilientDatabase } from '../../src/db/resilient-database.js';
 import { DomainError } from '../../src/errors.js';
 import { UserRepository } from '../../src/repositories/user-repository.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { connectedToFreshDatabase } from '../support/connected-database.js';
 
 /*
  * The request schemas refuse what PostgreSQL cannot store; these go past them, straight to the
  * repositories, to prove the safety net behind them: a 400, never a 500.
  */
 
-let testDatabase: TestDatabase;
-let database: Database;
-let resilient: ResilientDatabase;
-
-test.before(async () => {
-  testDatabase = await createTestDatabase();
-  database = connectDatabase({
-    url: testDatabase.url,
-    poolMax: 2,
-    pgliteDataDir: 'unused',
-    queryTimeoutSeconds: 5,
-  });
-  await database.knex.migrate.latest(migrationConfig);
-  resilient = new ResilientDatabase(database.knex);
-});
-
-test.after.always(async () => {
-  await database?.knex.destroy();
-  await testDatabase?.drop();
-});
+const suite = connectedToFreshDatabase({ queryTimeoutSeconds: 5, migrated: true });
+const resilient = () => new ResilientDatabase(suite.database.knex);
 
 const refusal = async (t: import('ava').ExecutionContext, work: Promise<unknown>) => {
   const error = await t.throwsAsync(work);
@@ -39,7 +19,7 @@ const refusal = async (t: import('ava').ExecutionContext, work: Promise<unknown>
 };
 
 test('a name holding U+0000 that reaches PostgreSQL (22021) is refused as bad input', async (t) => {
-  const users = new UserRepository(resilient);
+  const users = new UserRepository(resilient());
   await refusal(
     t,
     users.create({ email: 'nul@example.test', displayName: 'Ada\u0000', passwordHash: 'unused' }),
@@ -51,13 +31,14 @@ test('a name holding U+0000 that reaches PostgreSQL (22021) is refused as bad in
 test('a JSON escape PostgreSQL cannot represent (22P05) is refused as bad input', async (t) => {
   await refusal(
     t,
-    resilient.read((knex) => knex.raw('select ?::jsonb as value', ['"\\u0000"'])),
+    resilient().read((knex) => knex.raw('select ?::jsonb as value', ['"\\u0000"'])),
   );
 });
 
 test('bad input leaves the circuit breaker closed', async (t) => {
+  const database = resilient();
   for (let attempt = 0; attempt < 10; attempt += 1) {
-    await t.throwsAsync(resilient.read((knex) => knex.raw('select ?::text', ['\u0000'])));
+    await t.throwsAsync(database.read((knex) => knex.raw('select ?::text', ['\u0000'])));
   }
-  t.is(resilient.breakerState, 'closed');
+  t.is(database.breakerState, 'closed');
 });
