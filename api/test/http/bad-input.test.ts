@@ -1,3 +1,4 @@
+import http from 'node:http';
 import test from 'ava';
 import * as jose from 'jose';
 import { STRONG_PASSWORD, signUpAndIn, uniqueEmail } from '../support/accounts.js';
@@ -194,9 +195,26 @@ test('malformed JSON, wrong content type and oversized bodies are 4xx, never 500
   );
 });
 
-test('unknown routes and methods', async (t) => {
+test('unknown routes and methods; a 405 names the allowed methods (RFC 9110)', async (t) => {
   assertFail(t, await suite.api.request('GET', '/api/v1/nothing-here'), 404, 'route.not_found');
-  assertFail(t, await suite.api.request('DELETE', '/api/v1/auth/login'), 405, 'route.method_not_allowed');
+  const wrongMethod = await suite.api.request('DELETE', '/api/v1/auth/login');
+  assertFail(t, wrongMethod, 405, 'route.method_not_allowed');
+  t.is(wrongMethod.headers.get('allow'), 'POST');
+  // A method no route implements (fetch refuses to send TRACE).
+  const traced = await new Promise<{ status?: number; allow?: string; body: string }>((resolve, reject) => {
+    const request = http.request(`${suite.api.baseUrl}/api/v1/users/me`, { method: 'TRACE' }, (response) => {
+      let body = '';
+      response.on('data', (chunk) => {
+        body += chunk;
+      });
+      response.on('end', () => resolve({ status: response.statusCode, allow: response.headers.allow, body }));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+  t.is(traced.status, 405);
+  t.is(traced.allow, 'HEAD, GET, PATCH, DELETE');
+  t.is(JSON.parse(traced.body).code, 'route.method_not_allowed');
 });
 
 test('missing, malformed, tampered, expired and foreign tokens are 401 with a stable code', async (t) => {
