@@ -63,7 +63,7 @@ export function createApp(deps: AppDependencies): Koa {
     authRoutes(deps.auth, deps.rateLimits, deps.audit, deps.authRoutes),
     accountRoutes(deps.auth, deps.accounts, deps.audit),
   ]) {
-    api.use(routes.routes(), routes.allowedMethods({ throw: true }));
+    api.use(routes.routes(), routes.allowedMethods());
   }
   const root = publicRoutes(deps.keys, deps.readiness);
   root.use(openapiRoutes().routes());
@@ -83,8 +83,10 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(limitClientRequests(deps.rateLimits.perIp));
   app.use(jsonBody(deps.bodyLimitBytes));
   app.use(api.routes());
-  app.use(api.allowedMethods({ throw: true }));
+  // Without `throw` the router sets the Allow header (RFC 9110 requires it on a 405) and leaves the
+  // status for the error mapper to answer.
+  app.use(api.allowedMethods());
   app.use(root.routes());
-  app.use(root.allowedMethods({ throw: true }));
+  app.use(root.allowedMethods());
   return app;
 }

@@ -137,6 +137,7 @@ export async function createRuntime(
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
       ttlSeconds: config.jwt.accessTokenTtlSeconds,
+      clockSkewSeconds: config.jwt.accessTokenClockSkewSeconds,
     },
     clock,
   );

@@ -88,6 +88,7 @@ const environmentFields = z.object({
   JWT_ISSUER: optionalText,
   JWT_AUDIENCE: z.string().trim().min(1).default('skeleton-api'),
   ACCESS_TOKEN_TTL: duration('15m'),
+  ACCESS_TOKEN_CLOCK_SKEW: z.string().default('30s').pipe(durationText(0)),
   REFRESH_TOKEN_IDLE_TTL: duration('7d'),
   REFRESH_TOKEN_ABSOLUTE_TTL: duration('30d'),
   // Long enough for one client racing itself (two tabs refreshing at once, a retry after a lost
@@ -170,6 +171,8 @@ export interface Config {
     issuer: string;
     audience: string;
     accessTokenTtlSeconds: number;
+    /** How far ahead of this replica's clock another replica's may be when it issues a token. */
+    accessTokenClockSkewSeconds: number;
   };
   refreshTokens: { idleTtlSeconds: number; absoluteTtlSeconds: number; reuseGraceSeconds: number };
   bodyLimitBytes: number;
@@ -239,6 +242,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       issuer: env.JWT_ISSUER ?? 'skeleton-dev',
       audience: env.JWT_AUDIENCE,
       accessTokenTtlSeconds: env.ACCESS_TOKEN_TTL,
+      accessTokenClockSkewSeconds: env.ACCESS_TOKEN_CLOCK_SKEW,
     },
     refreshTokens: {
       idleTtlSeconds: env.REFRESH_TOKEN_IDLE_TTL,

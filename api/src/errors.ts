@@ -38,6 +38,9 @@ export const concerning = (error: DomainError, subject: FailureSubject): DomainE
 export const validationFailed = (fields: FieldMessages) =>
   new DomainError('validation.failed', 400, 'The request is invalid.', fields);
 
+/** The field is not known where the database refused the text: the body as a whole is named. */
+export const unstorableText = () => validationFailed({ body: 'holds a character that cannot be stored' });
+
 export const malformedJson = () =>
   new DomainError('request.malformed_json', 400, 'The body is not valid JSON.');
 

@@ -1,29 +1,5 @@
 import { type Logger, type LoggerOptions, pino } from 'pino';
-
-/** Paths that may carry secrets; their values never reach a log line. */
-export const REDACTED_PATHS = [
-  'password',
-  '*.password',
-  'currentPassword',
-  '*.currentPassword',
-  'newPassword',
-  '*.newPassword',
-  'refreshToken',
-  '*.refreshToken',
-  'accessToken',
-  '*.accessToken',
-  'token',
-  '*.token',
-  'd',
-  '*.d',
-  'privateKey',
-  '*.privateKey',
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  'headers.authorization',
-  'headers.cookie',
-];
+import { redactSecrets } from './log-redaction.js';
 
 export interface LoggerSettings {
   level: string;
@@ -35,7 +11,9 @@ export function createLogger(settings: LoggerSettings, destination?: pino.Destin
   const options: LoggerOptions = {
     level: settings.level,
     base: { service: settings.service ?? 'skeleton-api' },
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // pino's own redact only reaches paths of a fixed depth; a secret may sit anywhere in what is
+    // logged. (Child bindings are ids only: requestLogger binds the request and trace ids.)
+    formatters: { log: redactSecrets },
   };
   // Pretty output is for a person at a terminal; anything else (containers, CI, tests) gets JSON.
   if (settings.format === 'pretty' && destination === undefined) {

@@ -1,5 +1,5 @@
 import { BrokenCircuitError } from 'cockatiel';
-import { DomainError, databaseUnavailable } from '../errors.js';
+import { DomainError, databaseUnavailable, unstorableText } from '../errors.js';
 
 /** PostgreSQL aborted and rolled back the work itself, so running it again is safe. */
 const SERIALIZATION_SQLSTATES = new Set(['40001', '40P01']);
@@ -20,6 +20,12 @@ const UNAVAILABLE_NODE_CODES = new Set([
 ]);
 /** 57014 is a statement cancelled by statement_timeout: the database is too slow to answer now. */
 const UNAVAILABLE_SQLSTATE_CLASSES = ['08', '53', '57P', '57014'];
+
+/**
+ * Text PostgreSQL cannot hold: U+0000 in a string (22021) or a \u0000 escape in JSON (22P05). The
+ * request schemas refuse both first; this is the net behind them, and the request is at fault.
+ */
+const UNSTORABLE_TEXT_SQLSTATES = new Set(['22021', '22P05']);
 
 interface DriverError {
   code?: unknown;
@@ -70,6 +76,11 @@ export function isUniqueViolation(error: unknown, constraint: string): boolean {
   return driverError.code === '23505' && driverError.constraint === constraint;
 }
 
+export function isUnstorableText(error: unknown): boolean {
+  const code = codeOf(error);
+  return code !== undefined && UNSTORABLE_TEXT_SQLSTATES.has(code);
+}
+
 export function isUnavailable(error: unknown): boolean {
   if (asDriverError(error).name === 'KnexTimeoutError') return true;
   const code = codeOf(error);
@@ -82,10 +93,11 @@ export function isUnavailable(error: unknown): boolean {
 
 /**
  * Turns a driver error, or the open circuit breaker's refusal, into the domain error a client
- * should see, or returns it unchanged when it is a bug (which the error mapper answers with a 500).
+ * should see (503 when the database is not there, 400 for text it cannot store), or returns it unchanged when it is a bug (which the error mapper answers with a 500).
  */
 export function toDomainError(error: unknown): unknown {
   if (error instanceof DomainError) return error;
   if (error instanceof BrokenCircuitError || isUnavailable(error)) return databaseUnavailable(error);
+  if (isUnstorableText(error)) return unstorableText();
   return error;
 }

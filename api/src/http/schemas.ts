@@ -5,43 +5,61 @@ import {
   PASSWORD_MIN_LENGTH,
   presentedPasswordSchema,
 } from '../domain/passwords/password-policy.js';
+import {
+  characterCount,
+  firstRefusedCharacter,
+  freeTextPattern,
+  refusedCharacterMessage,
+  TRIMMABLE_CLASS,
+} from './free-text.js';
 
 /**
  * Request schemas: strict, so a field the API does not know is an error rather than ignored.
  * `.meta()` only annotates the OpenAPI document: zod-to-openapi documents the input side of a
  * transform, which would otherwise lose the bounds checked after normalisation.
  */
+/**
+ * Checked within 254 characters as sent, surrounding spaces included, so that the published
+ * maxLength and pattern describe exactly what is accepted. The address itself is ASCII only, which
+ * keeps control, bidirectional and zero-width characters out of it.
+ */
 const email = z
   .string()
-  .trim()
   .max(254, 'must be at most 254 characters')
-  .pipe(z.email('is not a valid email address'))
+  .trim()
+  .pipe(z.email({ pattern: z.regexes.email, error: 'is not a valid email address' }))
   .meta({
-    format: 'email',
-    description: 'Surrounding spaces are trimmed; an account is found whatever the case of its email.',
+    maxLength: 254,
+    pattern: `^${TRIMMABLE_CLASS}*${z.regexes.email.source.slice(1, -1)}${TRIMMABLE_CLASS}*$`,
+    description:
+      'An address such as `ada@example.com` (ASCII). Surrounding spaces are trimmed; an account is found whatever the case of its email.',
     examples: ['ada@example.com'],
   });
 
-/**
- * U+0000 cannot be stored in PostgreSQL text, so a name holding it was a 500. Refused as bad input;
- * other control characters stay accepted, as v1 promised (refusing them would tighten the contract).
- */
-const hasNoNul = (name: string) => !name.includes('\u0000');
+const DISPLAY_NAME_MAX_LENGTH = 100;
 
+/**
+ * Checked as sent, then trimmed and NFC-normalised. Lengths count characters (code points) of the
+ * trimmed text, as the published pattern does.
+ */
 const displayName = z
   .string()
-  .transform((name) => name.normalize('NFC').trim())
-  .pipe(
-    z
-      .string()
-      .min(1, 'is required')
-      .max(100, 'must be at most 100 characters')
-      .refine(hasNoNul, 'must not contain the NUL character (U+0000)'),
-  )
+  .superRefine((name, ctx) => {
+    const refused = firstRefusedCharacter(name);
+    if (refused) ctx.addIssue({ code: 'custom', message: refusedCharacterMessage(refused) });
+  })
+  .transform((name) => name.trim())
+  .superRefine((name, ctx) => {
+    const length = characterCount(name);
+    if (length === 0) ctx.addIssue({ code: 'custom', message: 'is required' });
+    if (length > DISPLAY_NAME_MAX_LENGTH) {
+      ctx.addIssue({ code: 'custom', message: `must be at most ${DISPLAY_NAME_MAX_LENGTH} characters` });
+    }
+  })
+  .transform((name) => name.normalize('NFC'))
   .meta({
-    minLength: 1,
-    maxLength: 100,
-    description: 'NFC-normalised and trimmed; 1 to 100 characters after that, none of them U+0000.',
+    pattern: freeTextPattern(DISPLAY_NAME_MAX_LENGTH),
+    description: `1 to ${DISPLAY_NAME_MAX_LENGTH} characters once surrounding spaces are trimmed; no control characters (U+0000–U+001F, U+007F–U+009F), bidirectional controls (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069), zero-width characters (U+200B–U+200D, U+2060, U+FEFF), line or paragraph separators (U+2028, U+2029) or unpaired surrogates. Stored NFC-normalised.`,
     examples: ['Ada Lovelace'],
   });
 

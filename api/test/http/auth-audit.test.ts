@@ -34,7 +34,7 @@ test.serial('a failed login names its code, the address, the user agent and the 
   });
   t.is(guess.status, 401);
   t.like(auditOf('guess-1'), {
-    level: 40,
+    level: 30,
     msg: 'auth event',
     event: 'login',
     code: 'auth.invalid_credentials',

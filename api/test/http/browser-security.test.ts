@@ -19,6 +19,8 @@ test('security headers fit a JSON API', async (t) => {
   );
   t.is(headers.get('strict-transport-security'), 'max-age=31536000; includeSubDomains');
   t.is(headers.get('x-content-type-options'), 'nosniff');
+  // The same answer as frame-ancestors 'none', for browsers that read only the older header.
+  t.is(headers.get('x-frame-options'), 'DENY');
   t.is(headers.get('referrer-policy'), 'no-referrer');
   t.is(headers.get('x-powered-by'), null);
   const failed = await suite.api.request('GET', '/nowhere');

@@ -1,32 +1,15 @@
 import test from 'ava';
-import { connectDatabase, type Database } from '../../src/db/connect.js';
 import { withoutStatementTimeout } from '../../src/db/migration-source.js';
 import { ResilientDatabase } from '../../src/db/resilient-database.js';
 import { DomainError } from '../../src/errors.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { connectedToFreshDatabase } from '../support/connected-database.js';
 
-let testDatabase: TestDatabase;
-let database: Database;
-
-test.before(async () => {
-  testDatabase = await createTestDatabase();
-  database = connectDatabase({
-    url: testDatabase.url,
-    poolMax: 2,
-    pgliteDataDir: 'unused',
-    queryTimeoutSeconds: 1,
-  });
-});
-
-test.after.always(async () => {
-  await database?.knex.destroy();
-  await testDatabase?.drop();
-});
+const suite = connectedToFreshDatabase({ queryTimeoutSeconds: 1 });
 
 test.serial(
   'a statement running past the query timeout is cancelled by the server, once, as db.unavailable',
   async (t) => {
-    const { knex } = database;
+    const { knex } = suite.database;
     const sent: string[] = [];
     const record = (query: { sql: string }) => sent.push(query.sql);
     knex.on('query', record);
@@ -48,7 +31,7 @@ test.serial(
 );
 
 test.serial('migrations lift the query timeout for their own transaction only', async (t) => {
-  const { knex } = database;
+  const { knex } = suite.database;
   const slowStep = { up: async (db: typeof knex) => db.raw('select pg_sleep(1.5)') };
   await t.throwsAsync(
     knex.transaction((trx) => slowStep.up(trx)),

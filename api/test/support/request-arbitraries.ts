@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { OpenApiDocument } from '../../src/http/openapi/document.js';
 import { REFRESH_COOKIE } from '../../src/http/refresh-cookie.js';
+import { anyCharacter, anyText, EDGE_CHARACTERS } from './unicode-arbitraries.js';
 
 /** The subset of JSON Schema the API's request schemas use. */
 interface JsonSchema {
@@ -9,6 +10,7 @@ interface JsonSchema {
   enum?: unknown[];
   minLength?: number;
   maxLength?: number;
+  pattern?: string;
   minimum?: number;
   maximum?: number;
   properties?: Record<string, JsonSchema>;
@@ -90,8 +92,6 @@ const headerChar = fc
 
 const headerJunk = fc.string({ unit: headerChar, maxLength: 120 });
 
-const unicodeText = (maxLength: number) => fc.string({ unit: 'grapheme', maxLength });
-
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
 
 /** Percent-encodes the UTF-8 bytes of any string, lone surrogates included (they become U+FFFD). */
@@ -117,10 +117,10 @@ const brokenEscapes = fc.constantFrom(
 );
 
 const urlPiece = fc.oneof(
-  { weight: 3, arbitrary: unicodeText(30).map(percentEncode) },
+  { weight: 3, arbitrary: anyText({ maxLength: 30 }).map(percentEncode) },
   {
     weight: 1,
-    arbitrary: fc.tuple(unicodeText(10).map(percentEncode), brokenEscapes).map(([a, b]) => a + b),
+    arbitrary: fc.tuple(anyText({ maxLength: 10 }).map(percentEncode), brokenEscapes).map(([a, b]) => a + b),
   },
 );
 
@@ -150,48 +150,80 @@ const fillPathParameters = (template: string) =>
       return template.replace(PATH_PARAMETER, () => values[next++] ?? '');
     });
 
+/** Body values are not bound by the header limit: up to the body limit, in characters of any width. */
+const longText = fc
+  .tuple(anyCharacter, fc.integer({ min: 1_000, max: 5_000 }))
+  .map(([character, times]) => character.repeat(times));
+
 /** Values of the wrong type, or the right type at its edges. */
 const wrongValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.constant(null),
   fc.boolean(),
   fc.integer(),
   fc.double(),
-  fc.constantFrom('', ' ', '\u0000', '\u202e', '\ud800', 'null', '[]', '{}'),
-  unicodeText(50),
-  hugeText,
+  fc.constantFrom('', ' ', 'null', '[]', '{}', ...EDGE_CHARACTERS),
+  anyText({ maxLength: 50 }),
+  longText,
   fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 3 }),
   fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }),
 );
 
-function plausibleValue(schema: JsonSchema): fc.Arbitrary<unknown> {
+/** Text from the whole of Unicode with hardly a control character in it: mostly a valid name. */
+const wideText = (maxLength: number) => fc.string({ unit: 'binary', minLength: 1, maxLength });
+
+/**
+ * What goes into the fields that reach the database, by name: mostly values the API takes, drawn
+ * from the whole of Unicode (astral, combining, right-to-left scripts), so that the write really
+ * happens; else values at the edges: control, bidirectional and zero-width characters, lone
+ * surrogates, very long text.
+ */
+const FIELD_VALUES: Record<string, (schema: JsonSchema) => fc.Arbitrary<unknown>> = {
+  name: (schema) =>
+    fc.oneof(
+      { weight: 4, arbitrary: wideText(100) },
+      { weight: 2, arbitrary: anyText({ maxLength: 110 }) },
+      { weight: 1, arbitrary: fc.stringMatching(new RegExp(schema.pattern ?? '', 'u')) },
+    ),
+  email: (schema) =>
+    fc.oneof(
+      { weight: 4, arbitrary: fc.stringMatching(new RegExp(schema.pattern ?? '', 'u')) },
+      { weight: 1, arbitrary: fc.emailAddress() },
+      { weight: 1, arbitrary: anyText({ maxLength: 20 }).map((local) => `${local}@example.test`) },
+    ),
+  password: (schema) => anyText({ minLength: schema.minLength ?? 1, maxLength: schema.maxLength ?? 128 }),
+};
+FIELD_VALUES.newPassword = FIELD_VALUES.password as (schema: JsonSchema) => fc.Arbitrary<unknown>;
+FIELD_VALUES.currentPassword = FIELD_VALUES.password as (schema: JsonSchema) => fc.Arbitrary<unknown>;
+
+function plausibleValue(schema: JsonSchema, field?: string): fc.Arbitrary<unknown> {
+  const byName = field === undefined ? undefined : FIELD_VALUES[field];
+  if (byName) return byName(schema);
   if (schema.enum) return fc.constantFrom(...schema.enum);
   if (schema.type === 'object') return shapedObject(schema);
   if (schema.type === 'integer') {
     return fc.integer({ min: (schema.minimum ?? 0) - 5, max: (schema.maximum ?? 1_000) + 5 });
   }
-  if (schema.type === 'string' && schema.format === 'email') return fc.emailAddress();
   if (schema.type === 'string') {
-    return fc.string({
-      unit: 'grapheme',
-      minLength: schema.minLength ?? 0,
-      maxLength: schema.maxLength ?? 200,
-    });
+    return anyText({ minLength: schema.minLength ?? 0, maxLength: schema.maxLength ?? 200 });
   }
   return fc.jsonValue({ maxDepth: 2 });
 }
 
 /** Mostly a value the schema would take, sometimes one it must refuse. */
-const schemaValue = (schema: JsonSchema) =>
-  fc.oneof({ weight: 3, arbitrary: plausibleValue(schema) }, { weight: 1, arbitrary: wrongValue });
+const schemaValue = (schema: JsonSchema, field?: string) =>
+  fc.oneof({ weight: 8, arbitrary: plausibleValue(schema, field) }, { weight: 1, arbitrary: wrongValue });
 
-/** An object with the schema's fields (some missing, some of the wrong type) and sometimes extra ones. */
+/** An object with the schema's fields (rarely some missing or of the wrong type) and rarely extra ones. */
 function shapedObject(schema: JsonSchema): fc.Arbitrary<Record<string, unknown>> {
   const fields = Object.fromEntries(
-    Object.entries(schema.properties ?? {}).map(([name, field]) => [name, schemaValue(field)]),
+    Object.entries(schema.properties ?? {}).map(([name, field]) => [name, schemaValue(field, name)]),
   );
-  const known = fc.oneof(fc.record(fields), fc.record(fields, { requiredKeys: [] }));
+  const known = fc.oneof(
+    { weight: 6, arbitrary: fc.record(fields) },
+    { weight: 1, arbitrary: fc.record(fields, { requiredKeys: [] }) },
+  );
   const extra = fc.oneof(
-    { weight: 3, arbitrary: fc.constant({}) },
+    { weight: 8, arbitrary: fc.constant({}) },
     { weight: 1, arbitrary: fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }) },
   );
   return fc.tuple(known, extra).map(([fieldsOf, extraOf]) => ({ ...extraOf, ...fieldsOf }));
@@ -239,7 +271,7 @@ function authorization(operation: FuzzedOperation): fc.Arbitrary<string> {
   const realToken = operation.adminOnly ? CREDENTIAL.adminToken : CREDENTIAL.userToken;
   return fc.oneof(
     // The real token most often: only with it do the fuzzed query and body reach the handler.
-    { weight: 6, arbitrary: fc.constant(`Bearer ${realToken}`) },
+    { weight: 14, arbitrary: fc.constant(`Bearer ${realToken}`) },
     ...[
       headerJunk,
       headerJunk.map((junk) => `Bearer ${junk}`),
@@ -253,7 +285,7 @@ function authorization(operation: FuzzedOperation): fc.Arbitrary<string> {
 
 const contentType = fc.oneof(
   // JSON most often: any other type is refused before the body is even read.
-  { weight: 6, arbitrary: fc.constantFrom('application/json', 'application/json; charset=utf-8') },
+  { weight: 14, arbitrary: fc.constantFrom('application/json', 'application/json; charset=utf-8') },
   {
     weight: 3,
     arbitrary: fc.constantFrom(
@@ -323,8 +355,8 @@ const headers = (operation: FuzzedOperation, ownOrigin: string) =>
         { requiredKeys: [] },
       ),
       // Usually present, so that most requests get past authentication and media-type checks.
-      fc.option(authorization(operation), { freq: 5, nil: undefined }),
-      fc.option(contentType, { freq: 5, nil: undefined }),
+      fc.option(authorization(operation), { freq: 10, nil: undefined }),
+      fc.option(contentType, { freq: 10, nil: undefined }),
     )
     .map(
       ([others, authorizationHeader, contentTypeHeader]): Record<string, string> => ({
@@ -345,9 +377,9 @@ export type FuzzBody =
 function body(operation: FuzzedOperation, limitBytes: number): fc.Arbitrary<FuzzBody> {
   const json = (arbitrary: fc.Arbitrary<unknown>) => arbitrary.map((value) => ({ json: value }));
   return fc.oneof(
-    // Mostly the operation's own shape, so most bodies get as far as the handler.
+    // Mostly the operation's own shape, so most bodies get as far as the handler and the database.
     {
-      weight: 4,
+      weight: 14,
       arbitrary: json(operation.bodySchema ? shapedObject(operation.bodySchema) : fc.jsonValue()),
     },
     { weight: 2, arbitrary: json(fc.jsonValue()) },
@@ -400,7 +432,7 @@ export function requestArbitrary(
       .tuple(fillPathParameters(operation.path), queryString(operation.queryParameters))
       .map(([path, query]) => path + query),
     headers: headers(operation, ownOrigin),
-    body: fc.option(body(operation, bodyLimitBytes), { nil: undefined, freq: 3 }),
+    body: fc.option(body(operation, bodyLimitBytes), { nil: undefined, freq: 10 }),
     chunked: fc.boolean(),
   });
 }

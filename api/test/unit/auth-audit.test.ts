@@ -38,7 +38,7 @@ async function audited(event: AuthAuditEvent, handler: Middleware, logLevel = 'i
   }
 }
 
-test('a failed login: its code, the address, a keyed hash of the email, the request id; a warning', async (t) => {
+test('a failed login: its code, the address, a keyed hash of the email, the request id', async (t) => {
   const { status, audit } = await audited('login', (ctx) => {
     noteAuditSubject(ctx, { email: 'Victim@Example.com' });
     throw invalidCredentials();
@@ -46,7 +46,7 @@ test('a failed login: its code, the address, a keyed hash of the email, the requ
   t.is(status, 401);
   t.is(audit.length, 1);
   t.like(audit[0], {
-    level: 40,
+    level: 30,
     msg: 'auth event',
     event: 'login',
     code: 'auth.invalid_credentials',

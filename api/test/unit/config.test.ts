@@ -23,6 +23,7 @@ test('defaults make a working development configuration', (t) => {
   t.is(config.database.url, undefined);
   t.true(config.database.migrateOnStart);
   t.is(config.jwt.accessTokenTtlSeconds, 900);
+  t.is(config.jwt.accessTokenClockSkewSeconds, 30);
   t.is(config.jwt.keysCheckIntervalSeconds, 10);
   t.is(config.passwordHashConcurrency, 2);
   t.is(config.passwordHashQueueMax, 40, 'twenty waiting hashes per slot');
@@ -40,6 +41,7 @@ test('values are read from the environment and converted', (t) => {
     HOST: '0.0.0.0',
     DATABASE_URL: 'postgres://u:p@db:5432/app',
     ACCESS_TOKEN_TTL: '5m',
+    ACCESS_TOKEN_CLOCK_SKEW: '0s',
     REFRESH_TOKEN_REUSE_GRACE: '30s',
     MIGRATE_ON_START: 'false',
     JWT_KEYS_CHECK_INTERVAL: '1m',
@@ -50,6 +52,7 @@ test('values are read from the environment and converted', (t) => {
   t.is(config.database.url, 'postgres://u:p@db:5432/app');
   t.false(config.database.migrateOnStart);
   t.is(config.jwt.accessTokenTtlSeconds, 300);
+  t.is(config.jwt.accessTokenClockSkewSeconds, 0);
   t.is(config.refreshTokens.reuseGraceSeconds, 30);
   t.is(loadConfig({ REFRESH_TOKEN_REUSE_GRACE: '0s' }).refreshTokens.reuseGraceSeconds, 0, 'no grace at all');
   t.is(config.jwt.keysCheckIntervalSeconds, 60);
@@ -69,6 +72,7 @@ test('a bad value is reported with the name of its variable', (t) => {
   t.true(problemsOf({ PORT: '70000' })[0]?.startsWith('PORT:'));
   t.true(problemsOf({ DATABASE_URL: 'mysql://x' })[0]?.startsWith('DATABASE_URL:'));
   t.true(problemsOf({ ACCESS_TOKEN_TTL: '15 minutes' })[0]?.startsWith('ACCESS_TOKEN_TTL:'));
+  t.true(problemsOf({ ACCESS_TOKEN_CLOCK_SKEW: '-1s' })[0]?.startsWith('ACCESS_TOKEN_CLOCK_SKEW:'));
   t.true(problemsOf({ LOG_LEVEL: 'loud' })[0]?.startsWith('LOG_LEVEL:'));
   t.true(problemsOf({ NODE_ENV: 'staging' })[0]?.startsWith('NODE_ENV:'));
   t.true(problemsOf({ PASSWORD_HASH_CONCURRENCY: '0' })[0]?.startsWith('PASSWORD_HASH_CONCURRENCY:'));

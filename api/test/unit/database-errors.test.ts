@@ -57,3 +57,16 @@ test('toDomainError turns unavailability and the open breaker into db.unavailabl
   const unique = pgError('23505');
   t.is(toDomainError(unique), unique);
 });
+
+test('text the database cannot store (22021, 22P05) is a 400 on the body, also when objection wraps it', (t) => {
+  for (const cause of [pgError('22021'), pgError('22P05'), wrapped(pgError('22021'))]) {
+    const refused = toDomainError(cause);
+    t.true(refused instanceof DomainError);
+    t.like(refused, {
+      code: 'validation.failed',
+      status: 400,
+      fields: { body: 'holds a character that cannot be stored' },
+    });
+  }
+  t.false(isUnavailable(pgError('22021')), 'bad input must not open the circuit breaker');
+});

@@ -229,9 +229,17 @@ test('a rotation through the file: sign with current, verify next/current/previo
   const volume = await projectedVolume(t, keysJson(a));
   const { reloader } = await reloaderOn(t, volume.path);
   const time = testClock(new Date('2026-11-25T10:00:00Z'));
-  const settings = { issuer: 'https://issuer.test', audience: 'skeleton-api', ttlSeconds: 900 };
+  const settings = {
+    issuer: 'https://issuer.test',
+    audience: 'skeleton-api',
+    ttlSeconds: 900,
+    clockSkewSeconds: 30,
+  };
   const tokens = new AccessTokenService(reloader.keys, settings, time.clock);
-  const claims = { userId: 'user-1', sessionId: 'session-1' };
+  const claims = {
+    userId: '0190c1a0-0000-7000-8000-000000000001',
+    sessionId: '0190c1a0-0000-7000-8000-000000000002',
+  };
   const kidOf = (token: string) => jose.decodeProtectedHeader(token).kid;
   const jwksKids = () => reloader.keys().jwks.keys.map((key) => key.kid);
   const swap = async (...keys: object[]) => {

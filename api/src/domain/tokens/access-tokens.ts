@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as jose from 'jose';
 import type { Clock } from '../../clock.js';
 import { invalidToken, tokenExpired } from '../../errors.js';
+import { acceptedClaims, type ClaimLimits } from './access-token-claims.js';
 import { type KeySet, SIGNING_ALGORITHMS, type SigningKey } from './key-set.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 
@@ -18,10 +19,9 @@ export interface IssuedAccessToken {
   expiresIn: number;
 }
 
-export interface AccessTokenSettings {
+export interface AccessTokenSettings extends ClaimLimits {
   issuer: string;
   audience: string;
-  ttlSeconds: number;
 }
 
 /**
@@ -54,7 +54,8 @@ export class AccessTokenService {
 
   /**
    * Accepts only our own tokens: a known `kid`, the algorithm that key was made for (so `none`,
-   * HS256 and key-confusion tricks fail), our issuer and audience, and the access-token type.
+   * HS256 and key-confusion tricks fail), our issuer and audience, the access-token type, and
+   * claims of the shape and lifetime this service issues.
    */
   async verify(token: string): Promise<AccessTokenClaims> {
     const keySet = this.keys();
@@ -79,8 +80,8 @@ export class AccessTokenService {
           requiredClaims: ['sub', 'sid', 'exp', 'iat'],
         },
       );
-      if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') throw invalidToken();
-      const claims = { userId: payload.sub, sessionId: payload.sid };
+      const claims = acceptedClaims(payload, Math.floor(now.getTime() / 1000), this.settings);
+      if (!claims) throw invalidToken();
       // The key resolver above only lets a token through with a kid of this set.
       const key = byKid.get(protectedHeader.kid as string) as SigningKey;
       this.verified.set(token, keySet, key, claims, (payload.exp as number) * 1000);

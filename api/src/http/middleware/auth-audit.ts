@@ -44,7 +44,8 @@ export function noteAuditSubject(ctx: Context, subject: AuditSubject): void {
  * (the stable error code, or `ok`), from which address and user agent, for which account (a keyed
  * hash of the email, the user and session ids where known), with the request and trace ids. Lines
  * are written at info whatever LOG_LEVEL says (only `silent` silences them), so an attack is never
- * filtered out of the record, and they hold no password, token or email address in clear.
+ * filtered out of the record, and they hold no password, token or email address in clear. Info for
+ * failures too: a wrong password is the client's doing, and warn and above mean the server's.
  */
 export function authAudit(logger: Logger, hashEmail: EmailHasher): AuthAudit {
   const trail = logger.child({ audit: true }, { level: logger.level === 'silent' ? 'silent' : 'info' });
@@ -57,7 +58,7 @@ export function authAudit(logger: Logger, hashEmail: EmailHasher): AuthAudit {
   ) => {
     const subject = { ...ctx.state.audit, ...extra };
     const principal = ctx.state.principal;
-    trail[failed ? 'warn' : 'info'](
+    trail.info(
       {
         event,
         code,

@@ -27,7 +27,11 @@ export function errorMapper(logger: Logger): Middleware {
   return async (ctx, next) => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw routeNotFound();
+      if (ctx.body === undefined) {
+        if (ctx.status === 404) throw routeNotFound();
+        // The router's answer to a method the path or no route implements; it has set Allow.
+        if (ctx.status === 405 || ctx.status === 501) throw methodNotAllowed();
+      }
     } catch (thrown) {
       const mapped = toDomainError(thrown);
       const domainError = mapped instanceof DomainError ? mapped : fromHttpError(thrown);

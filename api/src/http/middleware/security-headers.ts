@@ -16,6 +16,9 @@ export function securityHeaders(): Middleware {
         formAction: ["'none'"],
       },
     },
+    // helmet's default is SAMEORIGIN, which would contradict frame-ancestors 'none' for browsers
+    // that read only this header.
+    xFrameOptions: { action: 'deny' },
     strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
     referrerPolicy: { policy: 'no-referrer' },
     crossOriginResourcePolicy: { policy: 'same-site' },

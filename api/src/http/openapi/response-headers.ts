@@ -15,6 +15,10 @@ export const responseHeaders = {
     description: `Sets (login, refresh) or clears (logout, logout-all) the HttpOnly \`${REFRESH_COOKIE}\` cookie when the refresh token travels in it.`,
     schema: { type: 'string' },
   },
+  Allow: {
+    description: 'The methods the path accepts, such as `GET, HEAD`.',
+    schema: { type: 'string' },
+  },
   'Retry-After': {
     description: 'Seconds to wait before retrying.',
     schema: { type: 'integer', minimum: 0 },

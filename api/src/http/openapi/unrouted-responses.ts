@@ -1,7 +1,7 @@
 import type { ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import { failureEnvelope } from './envelopes.js';
 import { type ErrorCode, errorCatalogue } from './error-catalogue.js';
-import { headerRefs } from './response-headers.js';
+import { headerRefs, type ResponseHeader } from './response-headers.js';
 
 /**
  * Failures that belong to no operation: answers to requests outside the documented ones. They are
@@ -12,12 +12,13 @@ const unrouted = {
   MethodNotAllowed: {
     code: 'route.method_not_allowed',
     when: 'A listed path with a method this document does not list for it.',
+    headers: ['Allow'],
   },
   CorsOriginNotAllowed: {
     code: 'cors.origin_not_allowed',
     when: 'A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) from an origin that is not allowed.',
   },
-} as const satisfies Record<string, { code: ErrorCode; when: string }>;
+} as const satisfies Record<string, { code: ErrorCode; when: string; headers?: readonly ResponseHeader[] }>;
 
 export type UnroutedResponse = keyof typeof unrouted;
 
@@ -26,12 +27,12 @@ export const unroutedBodies = Object.entries(unrouted).map(([name, { code }]) =>
   failureEnvelope(errorCatalogue[code].status, [code]).meta({ id: name }),
 );
 
-export const unroutedResponses = Object.entries(unrouted).map(([name, { code, when }]) => ({
+export const unroutedResponses = Object.entries(unrouted).map(([name, entry]) => ({
   name: name as UnroutedResponse,
-  status: errorCatalogue[code].status,
+  status: errorCatalogue[entry.code].status,
   response: {
-    description: `${when}\n\n- \`${code}\`: ${errorCatalogue[code].description}`,
-    headers: headerRefs(['X-Request-ID']),
+    description: `${entry.when}\n\n- \`${entry.code}\`: ${errorCatalogue[entry.code].description}`,
+    headers: headerRefs(['X-Request-ID', ...('headers' in entry ? entry.headers : [])]),
     content: { 'application/json': { schema: { $ref: `#/components/schemas/${name}` } } },
   } satisfies ResponseConfig,
 }));

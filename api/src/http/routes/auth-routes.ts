@@ -5,6 +5,7 @@ import { validationFailed } from '../../errors.js';
 import type { RateLimits } from '../../rate-limits/create-rate-limits.js';
 import { throttledLogin } from '../../rate-limits/throttled-login.js';
 import type { AuthService, TokenPair } from '../../services/auth-service.js';
+import { withoutRefusedCharacters } from '../free-text.js';
 import { success } from '../jsend.js';
 import { type AuthAudit, noteAuditSubject } from '../middleware/auth-audit.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
@@ -24,8 +25,9 @@ export interface AuthRouteSettings {
   refreshCookieMaxAgeSeconds: number;
 }
 
+/** The user agent is shown back in the session list, so it keeps no control or bidirectional characters. */
 const clientInfo = (ctx: Context): ClientInfo => ({
-  userAgent: ctx.get('User-Agent').slice(0, 512) || null,
+  userAgent: withoutRefusedCharacters(ctx.get('User-Agent')).slice(0, 512) || null,
   ip: ctx.ip || null,
 });
 
