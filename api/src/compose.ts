@@ -126,6 +126,7 @@ export async function createRuntime(
       enabled: config.rateLimitsEnabled,
       redisUrl: config.redisUrl,
       redisKeyPrefix: config.redisKeyPrefix,
+      replicas: config.rateLimitReplicas,
       policy: rateLimitPolicy,
     },
     metrics,

@@ -14,6 +14,8 @@ export interface RateLimitsOptions {
   redis?: Redis;
   /** Prepended to every Redis key, e.g. `skeleton:rl:`. */
   keyPrefix: string;
+  /** The most API instances that may run at once: how much stricter each counts while Redis is down. */
+  replicas?: number;
   /** Each section given replaces the default one whole. */
   policy?: Partial<RateLimitPolicy>;
   /** A request was refused; for a metric. */
@@ -37,11 +39,11 @@ export interface RateLimits {
 
 /** Builds one app's limits; every call has its own in-process state, so app instances never share it. */
 export function createRateLimits(options: RateLimitsOptions): RateLimits {
-  const { redis, keyPrefix, onFallback } = options;
+  const { redis, keyPrefix, replicas, onFallback } = options;
   if (redis !== undefined) assertFailsFast(redis);
   const policy: RateLimitPolicy = { ...DEFAULT_RATE_LIMIT_POLICY, ...options.policy };
   const onLimited = options.onLimited ?? (() => {});
-  const store = { redis, keyPrefix, onFallback };
+  const store = { redis, keyPrefix, replicas, onFallback };
   const limit = (scope: RateLimitScope, window: Window) =>
     new Limit(scope, createLimiter(store, scope, window), onLimited);
 
@@ -53,8 +55,10 @@ export function createRateLimits(options: RateLimitsOptions): RateLimits {
     login: loginThrottle({
       perIpAndEmail: limit('login_ip_email', policy.loginPerIpAndEmail),
       perAccount: limit('login_account', policy.loginPerAccount),
+      // Its window is the run of failures up to the first block: counting alone while Redis is down,
+      // an instance may weigh one failure that much, never enough to skip a step of the back-off.
       failures: createLimiter(store, 'login_failures', {
-        points: backoff.freeFailures,
+        points: backoff.freeFailures + 1,
         durationSeconds: backoff.memorySeconds,
       }),
       // Only ever blocked, never consumed: the block's own expiry is all that matters.

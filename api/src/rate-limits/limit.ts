@@ -1,7 +1,8 @@
-import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { DomainError } from '../errors.js';
 import type { StoreKey } from './keys.js';
 import { type RateLimitHeaders, rateLimitExceeded, rateLimitHeaders } from './rate-limit-error.js';
+import type { Counter } from './store.js';
 
 /** Which limit refused a request, for metrics and logs. */
 export type RateLimitScope =
@@ -16,7 +17,7 @@ export type RateLimitScope =
 export class Limit {
   constructor(
     readonly scope: RateLimitScope,
-    private readonly limiter: RateLimiterAbstract,
+    private readonly limiter: Counter,
     private readonly onLimited: (scope: RateLimitScope) => void,
   ) {}
 

@@ -1,8 +1,8 @@
-import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { accountKey, ipAndEmailKey } from './keys.js';
 import type { Limit, RateLimitScope } from './limit.js';
 import { type Backoff, backoffSeconds } from './policy.js';
 import { type RateLimitHeaders, rateLimitExceeded } from './rate-limit-error.js';
+import type { Counter } from './store.js';
 
 /** One login attempt that passed the limits; settle it once the password has been checked. */
 export interface LoginAttempt {
@@ -30,9 +30,9 @@ export interface LoginLimiters {
   /** The hard cap on failures per account. */
   perAccount: Limit;
   /** Counts consecutive failures per account. */
-  failures: RateLimiterAbstract;
+  failures: Counter;
   /** Holds the current back-off block per account. */
-  blocks: RateLimiterAbstract;
+  blocks: Counter;
   backoff: Backoff;
   onLimited: (scope: RateLimitScope) => void;
 }

@@ -58,3 +58,10 @@ export function backoffSeconds(consecutiveFailures: number, backoff: Backoff): n
   // Redis keeps expiries in whole seconds, so the block must be one too.
   return Math.ceil(Math.min(backoff.firstBlockSeconds * 2 ** (beyondFree - 1), backoff.maxBlockSeconds));
 }
+
+/**
+ * What one action weighs in a count an instance keeps alone while the shared one is unreachable:
+ * as much as every replica's together, so the replicas counting apart let through about what one
+ * shared count would; but never more than a whole window, so each still lets one action through.
+ */
+export const fallbackWeight = (replicas: number, points: number) => Math.max(1, Math.min(replicas, points));

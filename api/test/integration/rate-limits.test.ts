@@ -210,6 +210,21 @@ test('with Redis unreachable, the limits keep limiting in process and answer at 
   t.regex(String(errors[0]?.message), /ECONNREFUSED/);
 });
 
+test('with Redis unreachable, each instance weighs a request as all replicas would', async (t) => {
+  const redis = rateLimitRedis(`redis://127.0.0.1:${await closedPort()}`);
+  const window = { points: 6, durationSeconds: 60 };
+  const limits = (replicas: number) =>
+    createRateLimits({ redis, keyPrefix: KEY_PREFIX, replicas, policy: { perIp: window } });
+  const passed = async (request: () => Promise<{ status: number }>) => {
+    let count = 0;
+    while ((await request()).status === 200) count += 1;
+    return count;
+  };
+  t.is(await passed(await serve(limits(1))), 6, 'one instance: the whole window');
+  t.is(await passed(await serve(limits(3))), 2, 'one of three: a third of it');
+  t.is(await passed(await serve(limits(10))), 1, 'one of ten: still one request');
+});
+
 test('a Redis that stops answering costs at most a command timeout, and limiting goes on', async (t) => {
   const proxy = await silenceableProxy();
   const redis = rateLimitRedis(proxy.url);
@@ -237,4 +252,34 @@ test('a Redis that stops answering costs at most a command timeout, and limiting
   t.log(`after the connection was dropped: ${afterDrop.ms.toFixed(1)} ms, client ${redis.status}`);
   t.is(afterDrop.status, 429);
   t.true(fallbacks.length >= 5);
+});
+
+test('what an instance saw counted in Redis still holds when Redis stops answering', async (t) => {
+  const proxy = await silenceableProxy();
+  const redis = rateLimitRedis(proxy.url);
+  await ready(redis);
+  const limits = createRateLimits({
+    redis,
+    // Counters of its own: the other tests of this file count the same address in Redis.
+    keyPrefix: `${KEY_PREFIX}carried:`,
+    policy: { perIp: { points: 3, durationSeconds: 60 }, ...backoffOnly },
+  });
+  const request = await serve(limits);
+  const email = `carried-${randomUUID()}@example.test`;
+  t.deepEqual([(await request()).status, (await request()).status], [200, 200]);
+  assertTooManyRequests(t, (await failThenTry(limits, email, 2)).error, '30');
+
+  proxy.silence();
+  t.deepEqual(
+    [(await request()).status, (await request()).status],
+    [200, 429],
+    'one request left, not three',
+  );
+  const { error } = await timed(() => limits.login.begin('198.51.100.1', email));
+  t.like(error, { code: 'rate_limit.exceeded' });
+  const retryAfter = Number((error as DomainError).headers?.['Retry-After']);
+  t.true(
+    retryAfter > 25 && retryAfter <= 30,
+    `the block set in Redis, not a new one: Retry-After ${retryAfter}`,
+  );
 });

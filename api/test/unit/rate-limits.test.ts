@@ -15,6 +15,7 @@ import type { RateLimitScope } from '../../src/rate-limits/limit.js';
 import {
   backoffSeconds,
   DEFAULT_RATE_LIMIT_POLICY,
+  fallbackWeight,
   type RateLimitPolicy,
 } from '../../src/rate-limits/policy.js';
 import { assertFailsFast } from '../../src/rate-limits/redis-client.js';
@@ -136,6 +137,13 @@ test('the back-off stays free for the tolerated failures, then doubles up to its
 
 test('the default policy keeps the ASVS cap of 100 failed logins per hour per account', (t) => {
   t.deepEqual(DEFAULT_RATE_LIMIT_POLICY.loginPerAccount, { points: 100, durationSeconds: 3600 });
+});
+
+test('counting alone, an instance weighs each action as all replicas would, up to a whole window', (t) => {
+  t.is(fallbackWeight(1, 300), 1, 'a single instance counts as usual');
+  t.is(fallbackWeight(4, 300), 4);
+  t.is(fallbackWeight(10, 3), 3, 'so each instance still lets one action through');
+  t.is(fallbackWeight(10, 0), 1, 'a window of nothing still counts each action once');
 });
 
 test('an IPv4 address is its own bucket, an IPv6 address is bucketed by its /64', (t) => {
