@@ -13,6 +13,7 @@ import { jsonBody } from './http/middleware/json-body.js';
 import { requestId } from './http/middleware/request-id.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { traceId } from './http/middleware/trace-id.js';
+import type { PasswordChecks } from './http/password-checks.js';
 import { accountRoutes } from './http/routes/account-routes.js';
 import { type AuthRouteSettings, authRoutes } from './http/routes/auth-routes.js';
 import { metricsRoutes } from './http/routes/metrics-routes.js';
@@ -38,6 +39,8 @@ export interface AppDependencies {
   /** How many reverse proxies in front of the API may be trusted for X-Forwarded-For. */
   trustProxyHops: number;
   rateLimits: RateLimits;
+  /** Logins, under the login limits. */
+  passwordChecks: PasswordChecks;
   /** False when metrics have a port of their own (METRICS_PORT). */
   serveMetrics: boolean;
 }
@@ -58,7 +61,7 @@ export function createApp(deps: AppDependencies): Koa {
     await next();
   });
   for (const routes of [
-    authRoutes(deps.auth, deps.rateLimits, deps.authRoutes),
+    authRoutes(deps.auth, deps.rateLimits, deps.passwordChecks, deps.authRoutes),
     accountRoutes(deps.auth, deps.accounts),
   ]) {
     api.use(routes.routes(), routes.allowedMethods({ throw: true }));

@@ -10,8 +10,11 @@ import { type ResilienceSettings, ResilientDatabase } from './db/resilient-datab
 import { type StartupWait, waitForDatabase } from './db/wait-for-database.js';
 import { argon2idHasher, limitHashing, type PasswordHasher } from './domain/passwords/password-hasher.js';
 import { AccessTokenService } from './domain/tokens/access-tokens.js';
+import { DeviceTokenService } from './domain/tokens/device-tokens.js';
 import { generateKeyEntry, type KeySet, parseKeySet } from './domain/tokens/key-set.js';
 import { type KeySetReloader, startKeySetReloader } from './domain/tokens/key-set-reloader.js';
+import { DEVICE_COOKIE_MAX_AGE_SECONDS, deviceCookies } from './http/device-cookie.js';
+import { passwordChecks } from './http/password-checks.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import { instrumentDatabase } from './observability/database-metrics.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -154,6 +157,11 @@ export async function createRuntime(
     clock,
     recordEvent,
   });
+  const devices = new DeviceTokenService(
+    keys,
+    { issuer: config.jwt.issuer, ttlSeconds: DEVICE_COOKIE_MAX_AGE_SECONDS },
+    clock,
+  );
   const app = createApp({
     logger,
     auth,
@@ -169,6 +177,7 @@ export async function createRuntime(
       refreshCookieMaxAgeSeconds: config.refreshTokens.idleTtlSeconds,
     },
     rateLimits: rateLimits.limits,
+    passwordChecks: passwordChecks({ limits: rateLimits.limits, devices: deviceCookies(devices) }),
     corsOrigins: config.corsOrigins,
     trustProxyHops: config.trustProxyHops,
     serveMetrics: config.metricsPort === undefined,

@@ -10,6 +10,8 @@ import {
   HTTP_DURATION_BUCKETS,
   KEY_SET_RELOAD_RESULTS,
   type KeySetReloadResult,
+  RATE_LIMIT_SCOPES,
+  type RateLimitScope,
 } from './metric-catalog.js';
 
 export interface PoolState {
@@ -25,6 +27,7 @@ const {
   dbPoolConnections,
   dbCircuitBreakerState,
   authEvents,
+  rateLimitRefusals,
   rateLimitFallbacks,
   keySetReloads,
   keySetLastReloadSuccess,
@@ -66,6 +69,8 @@ export function createMetrics() {
   // Zero-initialised so a rate() over an event that has not happened yet is 0, not "no data".
   for (const event of AUTH_EVENTS) events.inc({ event }, 0);
 
+  const refusals = counter(rateLimitRefusals);
+  for (const scope of RATE_LIMIT_SCOPES) refusals.inc({ scope }, 0);
   const fallbacks = counter(rateLimitFallbacks);
 
   const reloads = counter(keySetReloads);
@@ -96,6 +101,9 @@ export function createMetrics() {
     },
     recordAuthEvent(event: AuthEvent) {
       events.inc({ event });
+    },
+    recordRateLimitRefusal(scope: RateLimitScope) {
+      refusals.inc({ scope });
     },
     recordRateLimitFallback(limiter: string, decisions = 1) {
       fallbacks.inc({ limiter }, decisions);

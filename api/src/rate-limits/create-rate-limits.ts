@@ -29,6 +29,7 @@ export interface RateLimits {
   perIp: Middleware;
   /** Sign-ups per client address. Mount on POST /auth/register. */
   register: Middleware;
+  /** Every check of a password. */
   login: LoginThrottle;
   /**
    * Takes one refresh for the session a refresh token belongs to (its id, as the store knows it);
@@ -53,7 +54,8 @@ export function createRateLimits(options: RateLimitsOptions): RateLimits {
     perIp: limitByIp(limit('ip', policy.perIp)),
     register: limitByIp(limit('register', policy.registerPerIp)),
     login: loginThrottle({
-      perIpAndEmail: limit('login_ip_email', policy.loginPerIpAndEmail),
+      perIp: limit('login_ip', policy.loginPerIp),
+      perClient: limit('login_client', policy.loginPerClientAndAccount),
       perAccount: limit('login_account', policy.loginPerAccount),
       // Its window is the run of failures up to the first block: counting alone while Redis is down,
       // an instance may weigh one failure that much, never enough to skip a step of the back-off.

@@ -38,7 +38,10 @@ export function rateLimitsFor(
     keyPrefix: `${settings.redisKeyPrefix}rl:`,
     replicas: settings.replicas,
     policy: settings.policy,
-    onLimited: () => metrics.recordAuthEvent('rate_limited'),
+    onLimited: (scope) => {
+      metrics.recordAuthEvent('rate_limited');
+      metrics.recordRateLimitRefusal(scope);
+    },
     onFallback: (limiter, decisions) => metrics.recordRateLimitFallback(limiter, decisions),
   });
   return {

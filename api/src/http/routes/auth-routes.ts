@@ -2,10 +2,10 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { validationFailed } from '../../errors.js';
 import type { RateLimits } from '../../rate-limits/create-rate-limits.js';
-import { throttledLogin } from '../../rate-limits/throttled-login.js';
 import type { AuthService, ClientInfo, TokenPair } from '../../services/auth-service.js';
 import { success } from '../jsend.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
+import type { PasswordChecks } from '../password-checks.js';
 import {
   assertSameOriginRequest,
   clearRefreshCookie,
@@ -30,7 +30,12 @@ const clientInfo = (ctx: Context): ClientInfo => ({
 /** Where the refresh token of a request came from, and so where its successor must go. */
 type Transport = 'body' | 'cookie';
 
-export function authRoutes(auth: AuthService, limits: RateLimits, settings: AuthRouteSettings): Router {
+export function authRoutes(
+  auth: AuthService,
+  limits: RateLimits,
+  passwords: PasswordChecks,
+  settings: AuthRouteSettings,
+): Router {
   const router = new Router({ prefix: '/auth' });
 
   /** In cookie transport the refresh token goes into the HttpOnly cookie and out of the body. */
@@ -60,7 +65,7 @@ export function authRoutes(auth: AuthService, limits: RateLimits, settings: Auth
 
   router.post('/login', async (ctx) => {
     const { refreshTokenTransport, ...credentials } = validate(loginBody, ctx.request.json);
-    const { user, ...pair } = await throttledLogin(limits.login, ctx, credentials.email, () =>
+    const { user, ...pair } = await passwords.login(ctx, credentials.email, () =>
       auth.login(credentials, clientInfo(ctx)),
     );
     ctx.body = success({ ...respondWithPair(ctx, pair, refreshTokenTransport), user });
