@@ -39,7 +39,7 @@ export interface AppDependencies {
   /** How many reverse proxies in front of the API may be trusted for X-Forwarded-For. */
   trustProxyHops: number;
   rateLimits: RateLimits;
-  /** Logins, under the login limits. */
+  /** Logins and password confirmations, under the login limits. */
   passwordChecks: PasswordChecks;
   /** False when metrics have a port of their own (METRICS_PORT). */
   serveMetrics: boolean;
@@ -62,7 +62,7 @@ export function createApp(deps: AppDependencies): Koa {
   });
   for (const routes of [
     authRoutes(deps.auth, deps.rateLimits, deps.passwordChecks, deps.authRoutes),
-    accountRoutes(deps.auth, deps.accounts),
+    accountRoutes(deps.auth, deps.accounts, deps.passwordChecks),
   ]) {
     api.use(routes.routes(), routes.allowedMethods({ throw: true }));
   }

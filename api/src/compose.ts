@@ -177,7 +177,11 @@ export async function createRuntime(
       refreshCookieMaxAgeSeconds: config.refreshTokens.idleTtlSeconds,
     },
     rateLimits: rateLimits.limits,
-    passwordChecks: passwordChecks({ limits: rateLimits.limits, devices: deviceCookies(devices) }),
+    passwordChecks: passwordChecks({
+      limits: rateLimits.limits,
+      devices: deviceCookies(devices),
+      endSession: (principal) => accounts.endSessionAfterWrongPasswords(principal),
+    }),
     corsOrigins: config.corsOrigins,
     trustProxyHops: config.trustProxyHops,
     serveMetrics: config.metricsPort === undefined,

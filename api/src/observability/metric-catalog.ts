@@ -94,6 +94,8 @@ export const AUTH_EVENTS = [
   'session_revoked',
   'password_changed',
   'account_deleted',
+  'reauth_failure',
+  'reauth_session_ended',
   'rate_limited',
 ] as const;
 

@@ -4,7 +4,7 @@ import { sessionKey } from './keys.js';
 import { Limit, type RateLimitScope } from './limit.js';
 import { type LoginThrottle, loginThrottle } from './login.js';
 import { limitByIp } from './middleware.js';
-import { DEFAULT_RATE_LIMIT_POLICY, type RateLimitPolicy, type Window } from './policy.js';
+import { DEFAULT_RATE_LIMIT_POLICY, type RateLimitPolicy, sessionMustEnd, type Window } from './policy.js';
 import type { RateLimitHeaders } from './rate-limit-error.js';
 import { assertFailsFast } from './redis-client.js';
 import { createLimiter } from './store.js';
@@ -29,8 +29,13 @@ export interface RateLimits {
   perIp: Middleware;
   /** Sign-ups per client address. Mount on POST /auth/register. */
   register: Middleware;
-  /** Every check of a password. */
+  /** Every check of a password: logins, and signed-in users confirming theirs. */
   login: LoginThrottle;
+  /**
+   * Counts a wrong password given by a signed-in session (its id, as the store knows it); answers
+   * whether the session has now given as many as it may and must be ended.
+   */
+  countWrongPassword(sessionId: string): Promise<{ endSession: boolean }>;
   /**
    * Takes one refresh for the session a refresh token belongs to (its id, as the store knows it);
    * answers the headers to send, or throws the 429.
@@ -49,6 +54,7 @@ export function createRateLimits(options: RateLimitsOptions): RateLimits {
     new Limit(scope, createLimiter(store, scope, window), onLimited);
 
   const refresh = limit('refresh', policy.refreshPerSession);
+  const wrongPasswords = createLimiter(store, 'session_wrong_passwords', policy.wrongPasswordsPerSession);
   const { loginBackoff: backoff } = policy;
   return {
     perIp: limitByIp(limit('ip', policy.perIp)),
@@ -68,6 +74,10 @@ export function createRateLimits(options: RateLimitsOptions): RateLimits {
       backoff,
       onLimited,
     }),
+    async countWrongPassword(sessionId) {
+      const counted = await wrongPasswords.penalty(sessionKey(sessionId));
+      return { endSession: sessionMustEnd(counted.consumedPoints, policy.wrongPasswordsPerSession) };
+    },
     consumeRefresh: (sessionId) => refresh.consume(sessionKey(sessionId)),
   };
 }

@@ -28,6 +28,8 @@ export interface RateLimitPolicy {
   loginPerAccount: Window;
   /** Per account and client, so nobody else's failures can block the owner. */
   loginBackoff: Backoff;
+  /** Wrong passwords one signed-in session may give (password change, account deletion) before it ends. */
+  wrongPasswordsPerSession: Window;
   refreshPerSession: Window;
 }
 
@@ -60,6 +62,10 @@ export const DEFAULT_RATE_LIMIT_POLICY: RateLimitPolicy = {
     maxBlockSeconds: 15 * MINUTE,
     memorySeconds: DAY,
   },
+  // A stolen access token is no password oracle: five wrong passwords end its session. Counted for
+  // as long as a session may sit idle (REFRESH_TOKEN_IDLE_TTL, 7 days by default); a longer window
+  // would overflow the in-process counter's timer (Node's limit is about 24.8 days).
+  wrongPasswordsPerSession: { points: 5, durationSeconds: 7 * DAY },
   // A client refreshes once per access-token lifetime; 30 a minute leaves room for many tabs
   // racing each other and still stops a client stuck in a refresh loop.
   refreshPerSession: { points: 30, durationSeconds: MINUTE },
@@ -72,6 +78,10 @@ export function backoffSeconds(consecutiveFailures: number, backoff: Backoff): n
   // Redis keeps expiries in whole seconds, so the block must be one too.
   return Math.ceil(Math.min(backoff.firstBlockSeconds * 2 ** (beyondFree - 1), backoff.maxBlockSeconds));
 }
+
+/** Whether a session that has given `wrongPasswords` wrong passwords must end now. */
+export const sessionMustEnd = (wrongPasswords: number, allowance: Window) =>
+  wrongPasswords >= allowance.points;
 
 /**
  * What one action weighs in a count an instance keeps alone while the shared one is unreachable:

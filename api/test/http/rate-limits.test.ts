@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { Redis } from 'ioredis';
 import { argon2idHasher } from '../../src/domain/passwords/password-hasher.js';
@@ -266,4 +267,67 @@ test.serial('logins from one address are limited whatever accounts they name', a
   const refusals = await api.runtime.metrics.registry.getSingleMetricAsString('rate_limit_refusals_total');
   t.regex(refusals, /rate_limit_refusals_total\{scope="login_ip"\} 1\n/, 'counted by the limit that refused');
   t.regex(refusals, /rate_limit_refusals_total\{scope="login_account"\} 0\n/);
+});
+
+test.serial(
+  'wrong current passwords back off like logins, for password change and deletion alike',
+  async (t) => {
+    const api = await behindProxy({
+      loginBackoff: { freeFailures: 3, firstBlockSeconds: 2, maxBlockSeconds: 60, memorySeconds: 60 },
+    });
+    const user = await signUpAndIn(api);
+    const change = (currentPassword: string) =>
+      api.request('PUT', '/api/v1/users/me/password', {
+        token: user.accessToken,
+        json: { currentPassword, newPassword: 'another fine passphrase' },
+      });
+    const remove = (password: string) =>
+      api.request('DELETE', '/api/v1/users/me', { token: user.accessToken, json: { password } });
+
+    const wrong = [await change('guess 1'), await remove('guess 2'), await change('guess 3')];
+    t.deepEqual(
+      wrong.map((answer) => answer.status),
+      [400, 400, 400],
+    );
+    t.is(wrong[0]?.headers.get('ratelimit-limit'), '10', 'the window of this client on the account');
+    t.is((await change('guess 4')).status, 400, 'the failure that starts the back-off is answered');
+    const held = await change(STRONG_PASSWORD);
+    t.is(held.status, 429, 'even the right password waits out the block');
+    t.is(held.headers.get('retry-after'), '2');
+    t.is((await loginAs(api, user.email, STRONG_PASSWORD, '127.0.0.1')).status, 429, 'logins share it');
+    await sleep(2_100);
+    t.is((await change(STRONG_PASSWORD)).status, 200);
+  },
+);
+
+test.serial('five wrong passwords end the session that gave them, and only it', async (t) => {
+  const api = await behindProxy({
+    loginBackoff: { freeFailures: 100, firstBlockSeconds: 1, maxBlockSeconds: 1, memorySeconds: 60 },
+  });
+  const user = await signUpAndIn(api);
+  const otherSession = await logIn(api, user.email);
+  const change = (currentPassword: string) =>
+    api.request('PUT', '/api/v1/users/me/password', {
+      token: user.accessToken,
+      json: { currentPassword, newPassword: 'another fine passphrase' },
+    });
+  const statuses: number[] = [];
+  for (let i = 1; i <= 4; i += 1) statuses.push((await change(`guess ${i}`)).status);
+  t.deepEqual(statuses, [400, 400, 400, 400]);
+  const fifth = await api.request('DELETE', '/api/v1/users/me', {
+    token: user.accessToken,
+    json: { password: 'guess 5' },
+  });
+  t.is(fifth.status, 401);
+  t.like(fifth.body, { code: 'auth.too_many_wrong_passwords', data: { password: 'is incorrect' } });
+  t.is(fifth.headers.get('www-authenticate'), 'Bearer');
+
+  const me = await api.request('GET', '/api/v1/users/me', { token: user.accessToken });
+  t.like(me, { status: 401, body: { code: 'auth.invalid_token' } });
+  const refresh = await api.request('POST', '/api/v1/auth/refresh', {
+    json: { refreshToken: user.refreshToken },
+  });
+  t.is(refresh.status, 401, 'the session is over, not just its access token');
+  t.is((await api.request('GET', '/api/v1/users/me', { token: otherSession.accessToken })).status, 200);
+  t.is((await logIn(api, user.email)).email, user.email, 'the password is unchanged');
 });

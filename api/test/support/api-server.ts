@@ -51,6 +51,7 @@ const LIMITS_OUT_OF_THE_WAY: Partial<RateLimitPolicy> = {
   loginPerClientAndAccount: OUT_OF_THE_WAY,
   loginPerAccount: OUT_OF_THE_WAY,
   loginBackoff: { freeFailures: 1_000_000, firstBlockSeconds: 1, maxBlockSeconds: 1, memorySeconds: 1 },
+  wrongPasswordsPerSession: OUT_OF_THE_WAY,
   refreshPerSession: OUT_OF_THE_WAY,
 };
 

@@ -15,6 +15,7 @@ import {
   routeNotFound,
   sessionNotFound,
   tokenExpired,
+  tooManyWrongPasswords,
   unsupportedMediaType,
   userAlreadyExists,
   validationFailed,
@@ -193,6 +194,7 @@ test('the catalogue gives each code the status of the error the API raises with 
     tokenExpired(),
     invalidRefreshToken(),
     refreshTokenReused(),
+    tooManyWrongPasswords({ password: 'is incorrect' }),
     forbidden(),
     sessionNotFound(),
     crossSiteRequest(),
@@ -208,7 +210,7 @@ test('every route the app serves is documented, and nothing else is', (t) => {
   // As app.ts mounts them; the Prometheus /metrics endpoint is for scrapers, not part of the API.
   const mounted: [string, Router][] = [
     ['/api/v1', authRoutes({} as never, UNLIMITED, {} as never, {} as never)],
-    ['/api/v1', accountRoutes({} as never, {} as never)],
+    ['/api/v1', accountRoutes({} as never, {} as never, {} as never)],
     ['', publicRoutes({} as never, {} as never)],
     ['', openapiRoutes()],
   ];

@@ -19,6 +19,7 @@ import {
   DEFAULT_RATE_LIMIT_POLICY,
   fallbackWeight,
   type RateLimitPolicy,
+  sessionMustEnd,
 } from '../../src/rate-limits/policy.js';
 import { assertFailsFast } from '../../src/rate-limits/redis-client.js';
 import type { Counter } from '../../src/rate-limits/store.js';
@@ -34,6 +35,7 @@ const roomy: RateLimitPolicy = {
   loginPerClientAndAccount: { points: 1000, durationSeconds: 60 },
   loginPerAccount: { points: 1000, durationSeconds: 60 },
   loginBackoff: { freeFailures: 1000, firstBlockSeconds: 1, maxBlockSeconds: 60, memorySeconds: 60 },
+  wrongPasswordsPerSession: { points: 1000, durationSeconds: 60 },
   refreshPerSession: { points: 1000, durationSeconds: 60 },
 };
 
@@ -165,8 +167,17 @@ test('the default policy, section by section', (t) => {
       maxBlockSeconds: minutes(15),
       memorySeconds: days(1),
     },
+    wrongPasswordsPerSession: { points: 5, durationSeconds: days(7) },
     refreshPerSession: { points: 30, durationSeconds: minutes(1) },
   });
+});
+
+test('a session ends at its last allowed wrong password, not before', (t) => {
+  const allowance = { points: 5, durationSeconds: 60 };
+  t.deepEqual(
+    [1, 4, 5, 6].map((wrong) => sessionMustEnd(wrong, allowance)),
+    [false, false, true, true],
+  );
 });
 
 test('counting alone, an instance weighs each action as all replicas would, up to a whole window', (t) => {

@@ -39,6 +39,11 @@ export const errorCatalogue = {
     description:
       'An already rotated refresh token was presented after the grace window; the whole session has been ended.',
   },
+  'auth.too_many_wrong_passwords': {
+    status: 401,
+    description:
+      'The password given to confirm the change was wrong once too often in this session; the session has been ended (log in again). `data` names the field.',
+  },
   'auth.forbidden': { status: 403, description: 'The account lacks the role this operation needs.' },
   'auth.cross_site_request': {
     status: 403,

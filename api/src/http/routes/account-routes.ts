@@ -5,6 +5,7 @@ import { toPublicUser } from '../../services/user-view.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { success } from '../jsend.js';
 import { authenticate, principalOf, requireRole } from '../middleware/authenticate.js';
+import type { PasswordChecks } from '../password-checks.js';
 import {
   changePasswordBody,
   deleteAccountBody,
@@ -15,7 +16,11 @@ import {
 import { validate } from '../validate.js';
 
 /** Everything under /users and /sessions: the signed-in user's own account, and the admin listing. */
-export function accountRoutes(auth: AuthService, accounts: AccountService): Router {
+export function accountRoutes(
+  auth: AuthService,
+  accounts: AccountService,
+  passwords: PasswordChecks,
+): Router {
   const router = new Router();
   // Router-level middleware runs only for requests that match one of this router's routes.
   router.use(authenticate(auth));
@@ -31,13 +36,17 @@ export function accountRoutes(auth: AuthService, accounts: AccountService): Rout
 
   router.delete('/users/me', async (ctx) => {
     const { password } = validate(deleteAccountBody, ctx.request.json);
-    await accounts.deleteAccount(principalOf(ctx.state), password);
+    const principal = principalOf(ctx.state);
+    await passwords.confirm(ctx, principal, () => accounts.deleteAccount(principal, password));
     ctx.body = success(null);
   });
 
   router.put('/users/me/password', async (ctx) => {
     const { currentPassword, newPassword } = validate(changePasswordBody, ctx.request.json);
-    await accounts.changePassword(principalOf(ctx.state), currentPassword, newPassword);
+    const principal = principalOf(ctx.state);
+    await passwords.confirm(ctx, principal, () =>
+      accounts.changePassword(principal, currentPassword, newPassword),
+    );
     ctx.body = success(null);
   });
 
