@@ -1,5 +1,5 @@
 # The same targets as the npm scripts, for people and tools that reach for make.
-.PHONY: install start test test-faults lint format typecheck migrate bench bench-endpoints bench-operator synth kube-fake control-plane-up control-plane-down operator mutation ci
+.PHONY: install start test test-faults lint format typecheck migrate bench bench-endpoints bench-operator synth kube-fake control-plane-up control-plane-down operator mutation mutation-api ci
 
 install:
 	npm ci
@@ -58,6 +58,11 @@ operator:
 # the score in operator/stryker.config.json. Narrow it: make mutation MUTATE=src/queue/work-queue.ts
 mutation:
 	npm run mutation -w operator $(if $(MUTATE),-- --mutate $(MUTATE))
+
+# The same for the API's rate-limit and password policies (api/stryker.config.json), a few minutes:
+# make mutation-api MUTATE=src/rate-limits/login.ts
+mutation-api:
+	npm run mutation -w api $(if $(MUTATE),-- --mutate $(MUTATE))
 
 ci:
 	bash .ci/run

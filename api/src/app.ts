@@ -14,6 +14,7 @@ import { jsonBody } from './http/middleware/json-body.js';
 import { requestId } from './http/middleware/request-id.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { traceId } from './http/middleware/trace-id.js';
+import type { PasswordChecks } from './http/password-checks.js';
 import { accountRoutes } from './http/routes/account-routes.js';
 import { type AuthRouteSettings, authRoutes } from './http/routes/auth-routes.js';
 import { metricsRoutes } from './http/routes/metrics-routes.js';
@@ -40,6 +41,8 @@ export interface AppDependencies {
   /** How many reverse proxies in front of the API may be trusted for X-Forwarded-For. */
   trustProxyHops: number;
   rateLimits: RateLimits;
+  /** Logins and password confirmations, under the login limits. */
+  passwordChecks: PasswordChecks;
   /** False when metrics have a port of their own (METRICS_PORT). */
   serveMetrics: boolean;
 }
@@ -60,8 +63,8 @@ export function createApp(deps: AppDependencies): Koa {
     await next();
   });
   for (const routes of [
-    authRoutes(deps.auth, deps.rateLimits, deps.audit, deps.authRoutes),
-    accountRoutes(deps.auth, deps.accounts, deps.audit),
+    authRoutes(deps.auth, deps.rateLimits, deps.passwordChecks, deps.audit, deps.authRoutes),
+    accountRoutes(deps.auth, deps.accounts, deps.passwordChecks, deps.audit),
   ]) {
     api.use(routes.routes(), routes.allowedMethods());
   }

@@ -12,9 +12,12 @@ import { type ResilienceSettings, ResilientDatabase } from './db/resilient-datab
 import { type StartupWait, waitForDatabase } from './db/wait-for-database.js';
 import { argon2idHasher, limitHashing, type PasswordHasher } from './domain/passwords/password-hasher.js';
 import { AccessTokenService } from './domain/tokens/access-tokens.js';
+import { DeviceTokenService } from './domain/tokens/device-tokens.js';
 import { generateKeyEntry, type KeySet, parseKeySet } from './domain/tokens/key-set.js';
 import { type KeySetReloader, startKeySetReloader } from './domain/tokens/key-set-reloader.js';
+import { DEVICE_COOKIE_MAX_AGE_SECONDS, deviceCookies } from './http/device-cookie.js';
 import { authAudit } from './http/middleware/auth-audit.js';
+import { passwordChecks } from './http/password-checks.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import { instrumentDatabase } from './observability/database-metrics.js';
 import { emailHasher, loadEmailHashKey } from './observability/email-hash.js';
@@ -146,6 +149,7 @@ export async function createRuntime(
       enabled: config.rateLimitsEnabled,
       redisUrl: config.redisUrl,
       redisKeyPrefix: config.redisKeyPrefix,
+      replicas: config.rateLimitReplicas,
       policy: rateLimitPolicy,
     },
     metrics,
@@ -181,6 +185,11 @@ export async function createRuntime(
     clock,
     recordEvent,
   });
+  const devices = new DeviceTokenService(
+    keys,
+    { issuer: config.jwt.issuer, ttlSeconds: DEVICE_COOKIE_MAX_AGE_SECONDS },
+    clock,
+  );
   const app = createApp({
     logger,
     audit: authAudit(logger, hashEmail),
@@ -197,6 +206,11 @@ export async function createRuntime(
       refreshCookieMaxAgeSeconds: config.refreshTokens.idleTtlSeconds,
     },
     rateLimits: rateLimits.limits,
+    passwordChecks: passwordChecks({
+      limits: rateLimits.limits,
+      devices: deviceCookies(devices),
+      endSession: (principal) => accounts.endSessionAfterWrongPasswords(principal),
+    }),
     corsOrigins: config.corsOrigins,
     trustProxyHops: config.trustProxyHops,
     serveMetrics: config.metricsPort === undefined,

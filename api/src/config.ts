@@ -62,6 +62,7 @@ const environmentFields = z.object({
     }),
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   RATE_LIMITS: z.enum(['on', 'off']).default('on'),
+  RATE_LIMIT_REPLICAS: z.coerce.number().int().min(1).max(1000).default(1),
   REDIS_KEY_PREFIX: z.string().trim().min(1).default('skeleton:'),
   REDIS_URL: optionalText.pipe(
     z
@@ -150,6 +151,8 @@ export interface Config {
   trustProxyHops: number;
   redisUrl?: string;
   rateLimitsEnabled: boolean;
+  /** The most instances that may run at once: while Redis is unreachable each counts this much stricter. */
+  rateLimitReplicas: number;
   /** Keeps apps that share one Redis from sharing their counters. */
   redisKeyPrefix: string;
   /** How long to keep serving after SIGTERM while load balancers take the instance out. */
@@ -231,6 +234,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     trustProxyHops: env.TRUST_PROXY_HOPS,
     redisUrl: env.REDIS_URL,
     rateLimitsEnabled: env.RATE_LIMITS === 'on',
+    rateLimitReplicas: env.RATE_LIMIT_REPLICAS,
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
     shutdownDelaySeconds: env.SHUTDOWN_DELAY ?? (production ? 5 : 0),
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT,

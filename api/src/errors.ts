@@ -66,6 +66,15 @@ export const invalidCredentials = () =>
 export const wrongPassword = (field: string) =>
   new DomainError('auth.wrong_password', 400, 'The password is incorrect.', { [field]: 'is incorrect' });
 
+/** A signed-in session gave too many wrong passwords and has been ended; `fields` name the field at fault. */
+export const tooManyWrongPasswords = (fields?: FieldMessages) =>
+  new DomainError(
+    'auth.too_many_wrong_passwords',
+    401,
+    'The password was wrong too many times; this session has been ended. Log in again.',
+    fields,
+  );
+
 export const missingToken = () =>
   new DomainError('auth.missing_token', 401, 'An access token is required (Authorization: Bearer <token>).');
 

@@ -1,5 +1,6 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerParserErrors } from './http/parser-errors.js';
 
 /**
  * Limits against slow clients (slowloris and friends): headers must arrive within 15 s and a
@@ -27,6 +28,7 @@ export async function listen(
   timeouts: typeof SERVER_TIMEOUTS = SERVER_TIMEOUTS,
 ): Promise<Server> {
   const server = createServer(timeouts, handler);
+  answerParserErrors(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port, backlog: ACCEPT_BACKLOG }, () => {

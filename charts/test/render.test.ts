@@ -229,6 +229,13 @@ test('redis adds REDIS_URL from its secret; database uses its secret key', (t) =
   t.false('REDIS_URL' in envOf(render()));
 });
 
+test('with redis, RATE_LIMIT_REPLICAS is replicas.max: how many pods may count apart while Redis is down', (t) => {
+  const redis = { secretRef: { name: 'rd' } };
+  t.is(envOf(render({ redis })).RATE_LIMIT_REPLICAS, '10', 'the default maximum');
+  t.is(envOf(render({ redis, replicas: { min: 1, max: 4 } })).RATE_LIMIT_REPLICAS, '4');
+  t.false('RATE_LIMIT_REPLICAS' in envOf(render()), 'without Redis each pod limits alone anyway');
+});
+
 test('JWT_ISSUER, which the API needs in production, defaults to the app address unless spec.config sets it', (t) => {
   const objects = render({ config: { JWT_ISSUER: 'https://id.example.com' } });
   t.false('JWT_ISSUER' in envOf(objects), 'left to the ConfigMap, which env would otherwise override');

@@ -249,9 +249,16 @@ const rateLimiting: Row = {
       ],
     }),
     timeseries({
+      title: 'Rate-limited requests by limit',
+      description:
+        'Requests per second refused with 429, by the limit that refused them: ip (every request), register, login_ip (logins per address), login_client (password attempts per client of an account), login_account (the cap on failures per account for clients without a device cookie), login_backoff, refresh.',
+      unit: 'reqps',
+      queries: [{ expr: sumBy(['scope'], rate('rate_limit_refusals_total')), legend: '{{scope}}' }],
+    }),
+    timeseries({
       title: 'Rate-limit decisions without Redis',
       description:
-        'Rate-limit decisions per second made in process because Redis failed, by limiter (0 while Redis answers). Each instance then counts alone, so the effective limit multiplies by the number of instances.',
+        'Rate-limit decisions per second made in process because Redis failed, by limiter (0 while Redis answers). Each instance then counts alone, from the counts it last saw in Redis and RATE_LIMIT_REPLICAS times as strictly.',
       unit: 'ops',
       queries: [
         {

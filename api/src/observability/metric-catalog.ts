@@ -51,6 +51,12 @@ export const API_METRICS = {
     type: 'counter',
     labels: [],
   },
+  rateLimitRefusals: {
+    name: 'rate_limit_refusals_total',
+    help: 'Requests refused with 429 by a rate limit, by the limit that refused them (scope).',
+    type: 'counter',
+    labels: ['scope'],
+  },
   rateLimitFallbacks: {
     name: 'rate_limit_fallback_decisions_total',
     help: 'Rate-limit decisions made in process because Redis failed, by limiter.',
@@ -101,6 +107,8 @@ export const AUTH_EVENTS = [
   'session_revoked',
   'password_changed',
   'account_deleted',
+  'reauth_failure',
+  'reauth_session_ended',
   'rate_limited',
 ] as const;
 
@@ -109,6 +117,22 @@ export type AuthEvent = (typeof AUTH_EVENTS)[number];
 export const PASSWORD_HASH_JOB_STATES = ['running', 'waiting'] as const;
 
 export type PasswordHashJobState = (typeof PASSWORD_HASH_JOB_STATES)[number];
+
+/**
+ * The limits a refusal is counted by: per address (every request, sign-ups, logins), per client of
+ * an account (its window and its back-off), per account, and per session (refreshes).
+ */
+export const RATE_LIMIT_SCOPES = [
+  'ip',
+  'register',
+  'login_ip',
+  'login_client',
+  'login_account',
+  'login_backoff',
+  'refresh',
+] as const;
+
+export type RateLimitScope = (typeof RATE_LIMIT_SCOPES)[number];
 
 export const KEY_SET_RELOAD_RESULTS = ['success', 'failure'] as const;
 

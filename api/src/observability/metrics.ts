@@ -12,6 +12,8 @@ import {
   type KeySetReloadResult,
   PASSWORD_HASH_JOB_STATES,
   type PasswordHashJobState,
+  RATE_LIMIT_SCOPES,
+  type RateLimitScope,
 } from './metric-catalog.js';
 
 export interface PoolState {
@@ -29,6 +31,7 @@ const {
   authEvents,
   passwordHashJobs,
   passwordHashRefusals,
+  rateLimitRefusals,
   rateLimitFallbacks,
   keySetReloads,
   keySetLastReloadSuccess,
@@ -83,6 +86,8 @@ export function createMetrics() {
     },
   });
 
+  const refusals = counter(rateLimitRefusals);
+  for (const scope of RATE_LIMIT_SCOPES) refusals.inc({ scope }, 0);
   const fallbacks = counter(rateLimitFallbacks);
 
   const reloads = counter(keySetReloads);
@@ -120,6 +125,9 @@ export function createMetrics() {
     /** The hashing queue is read when Prometheus scrapes, not polled. */
     watchPasswordHashing(read: () => Record<PasswordHashJobState, number>) {
       hashJobs = read;
+    },
+    recordRateLimitRefusal(scope: RateLimitScope) {
+      refusals.inc({ scope });
     },
     recordRateLimitFallback(limiter: string, decisions = 1) {
       fallbacks.inc({ limiter }, decisions);

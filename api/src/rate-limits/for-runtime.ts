@@ -9,6 +9,8 @@ export interface RateLimitSettings {
   enabled: boolean;
   redisUrl?: string;
   redisKeyPrefix: string;
+  /** RATE_LIMIT_REPLICAS: the most instances that count apart while Redis is unreachable. */
+  replicas: number;
   policy?: Partial<RateLimitPolicy>;
 }
 
@@ -34,8 +36,12 @@ export function rateLimitsFor(
   const limits = createRateLimits({
     redis,
     keyPrefix: `${settings.redisKeyPrefix}rl:`,
+    replicas: settings.replicas,
     policy: settings.policy,
-    onLimited: () => metrics.recordAuthEvent('rate_limited'),
+    onLimited: (scope) => {
+      metrics.recordAuthEvent('rate_limited');
+      metrics.recordRateLimitRefusal(scope);
+    },
     onFallback: (limiter, decisions) => metrics.recordRateLimitFallback(limiter, decisions),
   });
   return {

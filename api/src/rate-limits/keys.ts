@@ -40,8 +40,20 @@ export function addressBucket(ip: string): string {
 
 export const ipKey = (ip: string) => digest('ip', addressBucket(ip));
 
-export const ipAndEmailKey = (ip: string, email: string) =>
-  digest('ip+email', addressBucket(ip), normaliseEmail(email));
+/**
+ * Who is asking, for the limits on password attempts: the device when it showed a device cookie
+ * valid for the account, otherwise its address.
+ */
+export interface PasswordClient {
+  ip: string;
+  deviceId?: string;
+}
+
+/** One client of one account: its own back-off and window, which no other client can run down. */
+export const clientAndAccountKey = ({ ip, deviceId }: PasswordClient, email: string) =>
+  deviceId === undefined
+    ? digest('ip+email', addressBucket(ip), normaliseEmail(email))
+    : digest('device+email', deviceId, normaliseEmail(email));
 
 /** Keyed by the email, not the user id, so an unknown address is limited exactly like a known one. */
 export const accountKey = (email: string) => digest('account', normaliseEmail(email));

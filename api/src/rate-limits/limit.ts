@@ -1,22 +1,18 @@
-import { type RateLimiterAbstract, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
 import type { DomainError } from '../errors.js';
+import type { RateLimitScope } from '../observability/metric-catalog.js';
 import type { StoreKey } from './keys.js';
 import { type RateLimitHeaders, rateLimitExceeded, rateLimitHeaders } from './rate-limit-error.js';
+import type { Counter } from './store.js';
 
-/** Which limit refused a request, for metrics and logs. */
-export type RateLimitScope =
-  | 'ip'
-  | 'register'
-  | 'login_ip_email'
-  | 'login_account'
-  | 'login_backoff'
-  | 'refresh';
+/** Which limit refused a request, for metrics and logs (the catalogue lists them). */
+export type { RateLimitScope };
 
 /** One named window over one limiter, answering in headers and 429s rather than library results. */
 export class Limit {
   constructor(
     readonly scope: RateLimitScope,
-    private readonly limiter: RateLimiterAbstract,
+    private readonly limiter: Counter,
     private readonly onLimited: (scope: RateLimitScope) => void,
   ) {}
 

@@ -13,5 +13,6 @@ export const UNLIMITED: RateLimits = {
   login: {
     begin: async () => ({ headers: {} as never, succeeded: async () => {}, failed: async () => {} }),
   },
+  countWrongPassword: async () => ({ endSession: false }),
   consumeRefresh: async () => ({}) as never,
 };

@@ -27,7 +27,8 @@ export type RevocationReason =
   | 'revoked_by_user'
   | 'password_changed'
   | 'account_deleted'
-  | 'reuse_detected';
+  | 'reuse_detected'
+  | 'wrong_passwords';
 
 export interface RevocationFilter {
   sessionId?: string;

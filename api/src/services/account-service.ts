@@ -71,6 +71,15 @@ export class AccountService {
     this.deps.recordEvent('account_deleted');
   }
 
+  /**
+   * Ends the one session that gave too many wrong passwords, as reuse detection ends a session: a
+   * stolen access token cannot keep guessing, and the owner's other sessions stay.
+   */
+  async endSessionAfterWrongPasswords(principal: Principal): Promise<void> {
+    await this.deps.sessions.revoke({ sessionId: principal.sessionId }, 'wrong_passwords', this.deps.clock());
+    this.deps.recordEvent('reauth_session_ended');
+  }
+
   async listSessions(principal: Principal): Promise<SessionView[]> {
     const sessions = await this.deps.sessions.listLive(principal.user.id, this.deps.clock());
     return sessions.map((session) => ({
@@ -106,6 +115,8 @@ export class AccountService {
   }
 
   private async requirePassword(user: UserRow, password: string, field: string): Promise<void> {
-    if (!(await this.deps.hasher.verify(user.passwordHash, password))) throw wrongPassword(field);
+    if (await this.deps.hasher.verify(user.passwordHash, password)) return;
+    this.deps.recordEvent('reauth_failure');
+    throw wrongPassword(field);
   }
 }

@@ -1,19 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
-import { Redis } from 'ioredis';
-import { generateKeyEntry } from '../../src/domain/tokens/key-set.js';
 import { FAIL_FAST_REDIS_OPTIONS } from '../../src/rate-limits/redis-client.js';
 import { type SignedIn, signUpAndIn } from '../support/accounts.js';
-import { startApi, type TestApi } from '../support/api-server.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import type { TestApi } from '../support/api-server.js';
+import { instancesOnCuttableRedis } from '../support/cuttable-redis.js';
 import { eventually } from '../support/eventually.js';
 import { summariseLatencies } from '../support/latencies.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Every counter of this run lives under its own prefix, so parallel runs never share one. */
 const KEY_PREFIX = `skeleton-fault-${randomUUID()}:`;
 /** Requests per client address per minute: small, so the load exhausts budgets all the time. */
@@ -31,48 +24,12 @@ const NO_HANG_MS = 2_000;
  */
 const { commandTimeout } = FAIL_FAST_REDIS_OPTIONS;
 
-let database: TestDatabase;
-let keysFolder: string;
-/**
- * Redis is cut at a proxy rather than by killing a server: the shared Redis keeps running, and a
- * cut both drops the open connections and refuses new ones until restored, as a Redis gone dark.
- */
-let proxy: TcpProxy;
-/** Two instances of the API on one database and, through the proxy, one Redis. */
-let instances: [TestApi, TestApi];
-
-test.before(async () => {
-  database = await createTestDatabase();
-  keysFolder = await mkdtemp(join(tmpdir(), 'skeleton-redis-down-'));
-  const keysFile = join(keysFolder, 'keys.json');
-  // One signing key for both instances, so a token works on either, as behind a load balancer.
-  await writeFile(keysFile, JSON.stringify({ keys: [await generateKeyEntry('current')] }));
-  const { hostname, port } = new URL(REDIS_URL);
-  proxy = await startTcpProxy({ host: hostname, port: Number(port || 6379) });
-  const env = {
-    DATABASE_URL: database.url,
-    JWT_KEYS_FILE: keysFile,
-    REDIS_URL: proxy.route(REDIS_URL),
-    REDIS_KEY_PREFIX: KEY_PREFIX,
-    // Each simulated client names its address in X-Forwarded-For, as a proxy in front would.
-    TRUST_PROXY_HOPS: '1',
-  };
-  const rateLimitPolicy = { perIp: { points: POINTS, durationSeconds: WINDOW_SECONDS } };
-  // One after the other: both would otherwise run the migrations at once.
-  const first = await startApi(env, { rateLimitPolicy });
-  instances = [first, await startApi(env, { rateLimitPolicy })];
-});
-
-test.after.always(async () => {
-  for (const api of instances ?? []) await api.close();
-  await proxy?.close();
-  await database?.drop();
-  await rm(keysFolder, { recursive: true, force: true });
-  const cleaner = new Redis(REDIS_URL);
-  const keys = await cleaner.keys(`${KEY_PREFIX}*`);
-  if (keys.length > 0) await cleaner.del(...keys);
-  cleaner.disconnect();
-});
+/** Two instances of the API on one database and, through a proxy the test cuts, one Redis. */
+const suite = instancesOnCuttableRedis(
+  KEY_PREFIX,
+  {},
+  { rateLimitPolicy: { perIp: { points: POINTS, durationSeconds: WINDOW_SECONDS } } },
+);
 
 interface Answer {
   status: number;
@@ -106,7 +63,7 @@ async function spendBudget(account: SignedIn): Promise<Budget> {
   const answers: Answer[] = [];
   for (let turn = 0; answers.at(-1)?.status !== 429; turn += 1) {
     const sentAt = performance.now();
-    const response = await instances[turn % 2]?.request('GET', '/api/v1/users/me', {
+    const response = await suite.instances[turn % 2]?.request('GET', '/api/v1/users/me', {
       token: account.accessToken,
       headers: { 'x-forwarded-for': address },
     });
@@ -140,7 +97,7 @@ function startLoad(account: SignedIn) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
-  load.done = Promise.all([...Array.from({ length: CLIENTS }, client), ...instances.map(probe)]).then(
+  load.done = Promise.all([...Array.from({ length: CLIENTS }, client), ...suite.instances.map(probe)]).then(
     () => undefined,
   );
   return load;
@@ -162,7 +119,7 @@ const spentSince = (load: Load, since: number, count: number, what: string, fast
   );
 
 test('Redis cut under load: no 5xx, no wait, limits hold in process, then shared through Redis again', async (t) => {
-  const account = await signUpAndIn(instances[0]);
+  const account = await signUpAndIn(suite.instances[0]);
   // The clients connect in the background: shared counting starts once both are connected.
   await eventually(
     async () => ((await spendBudget(account)).passed === POINTS ? true : undefined),
@@ -172,10 +129,10 @@ test('Redis cut under load: no 5xx, no wait, limits hold in process, then shared
 
   await spentSince(load, 0, BUDGETS_PER_PHASE, 'fast budgets spent with Redis up', true);
   const cutAt = performance.now();
-  proxy.cut();
+  suite.proxy.cut();
   await spentSince(load, cutAt, BUDGETS_PER_PHASE, 'budgets spent with Redis down');
   const restoredAt = performance.now();
-  proxy.restore();
+  suite.proxy.restore();
   // The clients reconnect with a back-off. A budget counted once across both instances shows both
   // connected by its end, and they stay so: every budget started later must be shared too.
   const recoveredAt = await eventually(

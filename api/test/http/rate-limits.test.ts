@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { Redis } from 'ioredis';
 import { argon2idHasher } from '../../src/domain/passwords/password-hasher.js';
@@ -28,10 +29,10 @@ test.after.always(async () => {
   await database?.drop();
 });
 
-async function instance(env: Record<string, string>, policy: object): Promise<TestApi> {
+async function instance(env: Record<string, string>, policy: object, validateResponses = false) {
   const api = await startApi(
     { DATABASE_URL: database.url, REDIS_KEY_PREFIX, ...env },
-    { rateLimitPolicy: policy },
+    { rateLimitPolicy: policy, validateResponses },
   );
   started.push(api);
   return api;
@@ -180,3 +181,153 @@ test.serial(
     t.is((await get(direct, '203.0.113.8')).status, 429, 'a client cannot pick its own address');
   },
 );
+
+/**
+ * An instance that takes each request's address from X-Forwarded-For, as behind an Ingress, and
+ * fails a request whose answer the OpenAPI document does not describe.
+ */
+const behindProxy = (policy: object) =>
+  instance({ TRUST_PROXY_HOPS: '1' }, { perIp: PLENTY, registerPerIp: PLENTY, ...policy }, true);
+
+const loginAs = (api: TestApi, email: string, password: string, address: string, cookie?: string) =>
+  api.request('POST', '/api/v1/auth/login', {
+    json: { email, password },
+    headers: { 'x-forwarded-for': address, ...(cookie ? { cookie } : {}) },
+  });
+
+/** The device cookie a login answer sets, as a Cookie header would send it back. */
+function deviceCookieOf(answer: { headers: Headers }): string | undefined {
+  const cookie = answer.headers.getSetCookie().find((line) => line.startsWith('__Host-skeleton-device='));
+  return cookie?.split(';')[0];
+}
+
+test.serial('wrong passwords from one address never lock the owner out from another', async (t) => {
+  const api = await behindProxy({
+    loginBackoff: { freeFailures: 3, firstBlockSeconds: 30, maxBlockSeconds: 60, memorySeconds: 60 },
+  });
+  const user = await signUpAndIn(api);
+  const attacker: number[] = [];
+  for (let i = 0; i < 8; i += 1)
+    attacker.push((await loginAs(api, user.email, `guess ${i}`, '203.0.113.66')).status);
+  t.deepEqual(attacker, [401, 401, 401, 401, 429, 429, 429, 429], 'the guessing address backs off');
+  const owner = await loginAs(api, user.email, STRONG_PASSWORD, '198.51.100.7');
+  t.is(owner.status, 200, "the owner, elsewhere, is not held by a stranger's failures");
+  t.is((await loginAs(api, user.email, STRONG_PASSWORD, '203.0.113.66')).status, 429);
+});
+
+test.serial(
+  'strangers who use up the account cap cannot lock out a device the owner signed in from',
+  async (t) => {
+    const api = await behindProxy({ loginPerAccount: { points: 3, durationSeconds: 3600 } });
+    const user = await signUpAndIn(api);
+    const signedIn = await loginAs(api, user.email, STRONG_PASSWORD, '198.51.100.7');
+    const device = deviceCookieOf(signedIn);
+    t.truthy(device, 'a successful login sets a device cookie');
+    t.regex(
+      signedIn.headers.getSetCookie().find((line) => line.startsWith('__Host-skeleton-device=')) ?? '',
+      /; Path=\/; Max-Age=\d+; HttpOnly; Secure; SameSite=Strict$/,
+    );
+
+    const strangers: number[] = [];
+    for (const address of ['203.0.113.1', '203.0.113.2', '203.0.113.3', '203.0.113.4'])
+      strangers.push((await loginAs(api, user.email, 'a guess', address)).status);
+    t.deepEqual(strangers, [401, 401, 401, 429], 'the cap on strangers holds whatever the address');
+    t.is((await loginAs(api, user.email, STRONG_PASSWORD, '192.0.2.1')).status, 429, 'for the owner too');
+
+    const fromDevice = await loginAs(api, user.email, STRONG_PASSWORD, '192.0.2.2', device);
+    t.is(fromDevice.status, 200, 'the device the owner signed in from is not held by the cap');
+    const forged = `${device?.slice(0, -4)}AAAA`;
+    t.is(
+      (await loginAs(api, user.email, STRONG_PASSWORD, '192.0.2.3', forged)).status,
+      429,
+      'a forged cookie',
+    );
+    const other = await signUpAndIn(api);
+    const otherDevice = deviceCookieOf(await loginAs(api, other.email, STRONG_PASSWORD, '192.0.2.4'));
+    t.is(
+      (await loginAs(api, user.email, STRONG_PASSWORD, '192.0.2.5', otherDevice)).status,
+      429,
+      "another account's device cookie",
+    );
+  },
+);
+
+test.serial('logins from one address are limited whatever accounts they name', async (t) => {
+  const api = await behindProxy({});
+  const statuses: number[] = [];
+  let last: Awaited<ReturnType<typeof loginAs>> | undefined;
+  for (let i = 0; i < 21; i += 1) {
+    last = await loginAs(api, `flood-${i}-${randomUUID()}@example.test`, 'a guess', '203.0.113.99');
+    statuses.push(last.status);
+  }
+  t.deepEqual(statuses, [...Array<number>(20).fill(401), 429]);
+  const retryAfter = Number(last?.headers.get('retry-after'));
+  t.true(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${retryAfter}`);
+  t.is((await loginAs(api, 'someone@example.test', 'a guess', '203.0.113.100')).status, 401);
+  const refusals = await api.runtime.metrics.registry.getSingleMetricAsString('rate_limit_refusals_total');
+  t.regex(refusals, /rate_limit_refusals_total\{scope="login_ip"\} 1\n/, 'counted by the limit that refused');
+  t.regex(refusals, /rate_limit_refusals_total\{scope="login_account"\} 0\n/);
+});
+
+test.serial(
+  'wrong current passwords back off like logins, for password change and deletion alike',
+  async (t) => {
+    const api = await behindProxy({
+      loginBackoff: { freeFailures: 3, firstBlockSeconds: 2, maxBlockSeconds: 60, memorySeconds: 60 },
+    });
+    const user = await signUpAndIn(api);
+    const change = (currentPassword: string) =>
+      api.request('PUT', '/api/v1/users/me/password', {
+        token: user.accessToken,
+        json: { currentPassword, newPassword: 'another fine passphrase' },
+      });
+    const remove = (password: string) =>
+      api.request('DELETE', '/api/v1/users/me', { token: user.accessToken, json: { password } });
+
+    const wrong = [await change('guess 1'), await remove('guess 2'), await change('guess 3')];
+    t.deepEqual(
+      wrong.map((answer) => answer.status),
+      [400, 400, 400],
+    );
+    t.is(wrong[0]?.headers.get('ratelimit-limit'), '10', 'the window of this client on the account');
+    t.is((await change('guess 4')).status, 400, 'the failure that starts the back-off is answered');
+    const held = await change(STRONG_PASSWORD);
+    t.is(held.status, 429, 'even the right password waits out the block');
+    t.is(held.headers.get('retry-after'), '2');
+    t.is((await loginAs(api, user.email, STRONG_PASSWORD, '127.0.0.1')).status, 429, 'logins share it');
+    await sleep(2_100);
+    t.is((await change(STRONG_PASSWORD)).status, 200);
+  },
+);
+
+test.serial('five wrong passwords end the session that gave them, and only it', async (t) => {
+  const api = await behindProxy({
+    loginBackoff: { freeFailures: 100, firstBlockSeconds: 1, maxBlockSeconds: 1, memorySeconds: 60 },
+  });
+  const user = await signUpAndIn(api);
+  const otherSession = await logIn(api, user.email);
+  const change = (currentPassword: string) =>
+    api.request('PUT', '/api/v1/users/me/password', {
+      token: user.accessToken,
+      json: { currentPassword, newPassword: 'another fine passphrase' },
+    });
+  const statuses: number[] = [];
+  for (let i = 1; i <= 4; i += 1) statuses.push((await change(`guess ${i}`)).status);
+  t.deepEqual(statuses, [400, 400, 400, 400]);
+  const fifth = await api.request('DELETE', '/api/v1/users/me', {
+    token: user.accessToken,
+    json: { password: 'guess 5' },
+  });
+  t.is(fifth.status, 401);
+  t.like(fifth.body, { code: 'auth.too_many_wrong_passwords', data: { password: 'is incorrect' } });
+  t.is(fifth.headers.get('www-authenticate'), 'Bearer');
+
+  const me = await api.request('GET', '/api/v1/users/me', { token: user.accessToken });
+  t.like(me, { status: 401, body: { code: 'auth.invalid_token' } });
+  const refresh = await api.request('POST', '/api/v1/auth/refresh', {
+    json: { refreshToken: user.refreshToken },
+  });
+  t.is(refresh.status, 401, 'the session is over, not just its access token');
+  t.is((await api.request('GET', '/api/v1/users/me', { token: otherSession.accessToken })).status, 200);
+  t.is((await logIn(api, user.email)).email, user.email, 'the password is unchanged');
+});

@@ -84,13 +84,15 @@ async function timed(action: () => Promise<unknown>): Promise<{ ms: number; erro
   }
 }
 
+const CLIENT = { ip: '198.51.100.1' };
+
 /** Fails the login of `email` `failures` times, then answers what the next attempt runs into. */
 async function failThenTry(limits: RateLimits, email: string, failures: number) {
   for (let i = 0; i < failures; i += 1) {
-    const attempt = await limits.login.begin('198.51.100.1', email);
+    const attempt = await limits.login.begin(CLIENT, email);
     await attempt.failed();
   }
-  return timed(() => limits.login.begin('198.51.100.1', email));
+  return timed(() => limits.login.begin(CLIENT, email));
 }
 
 function assertTooManyRequests(t: ExecutionContext, error: unknown, retryAfter: string) {
@@ -166,7 +168,7 @@ test('two API instances share one limit through Redis', async (t) => {
   t.is((await requestA()).status, 429);
 });
 
-test('a login back-off started on one instance holds on the other', async (t) => {
+test("a client's login back-off started on one instance holds on the other", async (t) => {
   const redisA = rateLimitRedis(REDIS_URL);
   const redisB = rateLimitRedis(REDIS_URL);
   await Promise.all([ready(redisA), ready(redisB)]);
@@ -174,10 +176,14 @@ test('a login back-off started on one instance holds on the other', async (t) =>
   const limitsB = createRateLimits({ redis: redisB, keyPrefix: KEY_PREFIX, policy: backoffOnly });
   const email = `shared-${randomUUID()}@example.test`;
 
-  await (await limitsA.login.begin('198.51.100.1', email)).failed();
-  await (await limitsB.login.begin('198.51.100.2', email)).failed();
-  assertTooManyRequests(t, (await timed(() => limitsA.login.begin('198.51.100.3', email))).error, '30');
-  assertTooManyRequests(t, (await timed(() => limitsB.login.begin('198.51.100.4', email))).error, '30');
+  const device = { deviceId: 'device-a' };
+  await (await limitsA.login.begin({ ip: '198.51.100.1', ...device }, email)).failed();
+  await (await limitsB.login.begin({ ip: '198.51.100.2', ...device }, email)).failed();
+  const onA = await timed(() => limitsA.login.begin({ ip: '198.51.100.3', ...device }, email));
+  const onB = await timed(() => limitsB.login.begin({ ip: '198.51.100.4', ...device }, email));
+  assertTooManyRequests(t, onA.error, '30');
+  assertTooManyRequests(t, onB.error, '30');
+  await t.notThrowsAsync(limitsB.login.begin({ ip: '198.51.100.4' }, email), 'another client of the account');
 });
 
 test('with Redis unreachable, the limits keep limiting in process and answer at once', async (t) => {
@@ -210,6 +216,21 @@ test('with Redis unreachable, the limits keep limiting in process and answer at 
   t.regex(String(errors[0]?.message), /ECONNREFUSED/);
 });
 
+test('with Redis unreachable, each instance weighs a request as all replicas would', async (t) => {
+  const redis = rateLimitRedis(`redis://127.0.0.1:${await closedPort()}`);
+  const window = { points: 6, durationSeconds: 60 };
+  const limits = (replicas: number) =>
+    createRateLimits({ redis, keyPrefix: KEY_PREFIX, replicas, policy: { perIp: window } });
+  const passed = async (request: () => Promise<{ status: number }>) => {
+    let count = 0;
+    while ((await request()).status === 200) count += 1;
+    return count;
+  };
+  t.is(await passed(await serve(limits(1))), 6, 'one instance: the whole window');
+  t.is(await passed(await serve(limits(3))), 2, 'one of three: a third of it');
+  t.is(await passed(await serve(limits(10))), 1, 'one of ten: still one request');
+});
+
 test('a Redis that stops answering costs at most a command timeout, and limiting goes on', async (t) => {
   const proxy = await silenceableProxy();
   const redis = rateLimitRedis(proxy.url);
@@ -237,4 +258,34 @@ test('a Redis that stops answering costs at most a command timeout, and limiting
   t.log(`after the connection was dropped: ${afterDrop.ms.toFixed(1)} ms, client ${redis.status}`);
   t.is(afterDrop.status, 429);
   t.true(fallbacks.length >= 5);
+});
+
+test('what an instance saw counted in Redis still holds when Redis stops answering', async (t) => {
+  const proxy = await silenceableProxy();
+  const redis = rateLimitRedis(proxy.url);
+  await ready(redis);
+  const limits = createRateLimits({
+    redis,
+    // Counters of its own: the other tests of this file count the same address in Redis.
+    keyPrefix: `${KEY_PREFIX}carried:`,
+    policy: { perIp: { points: 3, durationSeconds: 60 }, ...backoffOnly },
+  });
+  const request = await serve(limits);
+  const email = `carried-${randomUUID()}@example.test`;
+  t.deepEqual([(await request()).status, (await request()).status], [200, 200]);
+  assertTooManyRequests(t, (await failThenTry(limits, email, 2)).error, '30');
+
+  proxy.silence();
+  t.deepEqual(
+    [(await request()).status, (await request()).status],
+    [200, 429],
+    'one request left, not three',
+  );
+  const { error } = await timed(() => limits.login.begin(CLIENT, email));
+  t.like(error, { code: 'rate_limit.exceeded' });
+  const retryAfter = Number((error as DomainError).headers?.['Retry-After']);
+  t.true(
+    retryAfter > 25 && retryAfter <= 30,
+    `the block set in Redis, not a new one: Retry-After ${retryAfter}`,
+  );
 });

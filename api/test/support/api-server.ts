@@ -47,9 +47,11 @@ const OUT_OF_THE_WAY = { points: 1_000_000, durationSeconds: 1 };
 const LIMITS_OUT_OF_THE_WAY: Partial<RateLimitPolicy> = {
   perIp: OUT_OF_THE_WAY,
   registerPerIp: OUT_OF_THE_WAY,
-  loginPerIpAndEmail: OUT_OF_THE_WAY,
+  loginPerIp: OUT_OF_THE_WAY,
+  loginPerClientAndAccount: OUT_OF_THE_WAY,
   loginPerAccount: OUT_OF_THE_WAY,
   loginBackoff: { freeFailures: 1_000_000, firstBlockSeconds: 1, maxBlockSeconds: 1, memorySeconds: 1 },
+  wrongPasswordsPerSession: OUT_OF_THE_WAY,
   refreshPerSession: OUT_OF_THE_WAY,
 };
 

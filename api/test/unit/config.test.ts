@@ -113,3 +113,10 @@ test('empty strings count as unset', (t) => {
     'DATABASE_URL',
   );
 });
+
+test('RATE_LIMIT_REPLICAS is 1 unless set, and a whole number from 1', (t) => {
+  t.is(loadConfig({}).rateLimitReplicas, 1);
+  t.is(loadConfig({ RATE_LIMIT_REPLICAS: '10' }).rateLimitReplicas, 10);
+  for (const bad of ['0', '2.5', 'ten'])
+    t.true(problemsOf({ RATE_LIMIT_REPLICAS: bad })[0]?.startsWith('RATE_LIMIT_REPLICAS:'), bad);
+});

@@ -16,6 +16,7 @@ import {
   serviceOverloaded,
   sessionNotFound,
   tokenExpired,
+  tooManyWrongPasswords,
   unsupportedMediaType,
   userAlreadyExists,
   validationFailed,
@@ -195,6 +196,7 @@ test('the catalogue gives each code the status of the error the API raises with 
     tokenExpired(),
     invalidRefreshToken(),
     refreshTokenReused(),
+    tooManyWrongPasswords({ password: 'is incorrect' }),
     forbidden(),
     sessionNotFound(),
     crossSiteRequest(),
@@ -226,8 +228,8 @@ test('every operation that hashes a password documents 503 service.overloaded wi
 test('every route the app serves is documented, and nothing else is', (t) => {
   // As app.ts mounts them; the Prometheus /metrics endpoint is for scrapers, not part of the API.
   const mounted: [string, Router][] = [
-    ['/api/v1', authRoutes({} as never, UNLIMITED, () => async () => {}, {} as never)],
-    ['/api/v1', accountRoutes({} as never, {} as never, () => async () => {})],
+    ['/api/v1', authRoutes({} as never, UNLIMITED, {} as never, () => async () => {}, {} as never)],
+    ['/api/v1', accountRoutes({} as never, {} as never, {} as never, () => async () => {})],
     ['', publicRoutes({} as never, {} as never)],
     ['', openapiRoutes()],
   ];

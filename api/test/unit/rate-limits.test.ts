@@ -4,20 +4,25 @@ import Router from '@koa/router';
 import test, { type ExecutionContext } from 'ava';
 import { Redis } from 'ioredis';
 import Koa from 'koa';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { invalidCredentials } from '../../src/errors.js';
 import { success } from '../../src/http/jsend.js';
 import { errorMapper } from '../../src/http/middleware/error-mapper.js';
 import { requestId } from '../../src/http/middleware/request-id.js';
 import { createLogger } from '../../src/logger.js';
 import { createRateLimits, type RateLimits } from '../../src/rate-limits/create-rate-limits.js';
-import { accountKey, addressBucket, ipAndEmailKey } from '../../src/rate-limits/keys.js';
-import type { RateLimitScope } from '../../src/rate-limits/limit.js';
+import { accountKey, addressBucket, clientAndAccountKey } from '../../src/rate-limits/keys.js';
+import { Limit, type RateLimitScope } from '../../src/rate-limits/limit.js';
+import { loginThrottle } from '../../src/rate-limits/login.js';
 import {
   backoffSeconds,
   DEFAULT_RATE_LIMIT_POLICY,
+  fallbackWeight,
   type RateLimitPolicy,
+  sessionMustEnd,
 } from '../../src/rate-limits/policy.js';
 import { assertFailsFast } from '../../src/rate-limits/redis-client.js';
+import type { Counter } from '../../src/rate-limits/store.js';
 
 const KNOWN_EMAIL = 'known@example.test';
 const PASSWORD = 'the right password';
@@ -26,9 +31,11 @@ const PASSWORD = 'the right password';
 const roomy: RateLimitPolicy = {
   perIp: { points: 1000, durationSeconds: 60 },
   registerPerIp: { points: 1000, durationSeconds: 60 },
-  loginPerIpAndEmail: { points: 1000, durationSeconds: 60 },
+  loginPerIp: { points: 1000, durationSeconds: 60 },
+  loginPerClientAndAccount: { points: 1000, durationSeconds: 60 },
   loginPerAccount: { points: 1000, durationSeconds: 60 },
   loginBackoff: { freeFailures: 1000, firstBlockSeconds: 1, maxBlockSeconds: 60, memorySeconds: 60 },
+  wrongPasswordsPerSession: { points: 1000, durationSeconds: 60 },
   refreshPerSession: { points: 1000, durationSeconds: 60 },
 };
 
@@ -43,13 +50,14 @@ interface Harness {
   limits: RateLimits;
   limited: RateLimitScope[];
   post(path: string, options?: { ip?: string; query?: Record<string, string> }): Promise<Answer>;
-  login(email: string, password: string, ip?: string): Promise<Answer>;
+  login(email: string, password: string, ip?: string, device?: string): Promise<Answer>;
 }
 
 /**
  * A tiny app behind the real request id and error mapper, with the limits mounted as the API would
- * mount them; the login route checks passwords against one known account. X-Forwarded-For is
- * trusted so a test can speak from several addresses.
+ * mount them; the login route checks passwords against one known account, and takes a `device`
+ * as one the HTTP layer recognised from a valid device cookie. X-Forwarded-For is trusted so a
+ * test can speak from several addresses.
  */
 async function harness(t: ExecutionContext, policy: Partial<RateLimitPolicy>): Promise<Harness> {
   const limited: RateLimitScope[] = [];
@@ -68,7 +76,8 @@ async function harness(t: ExecutionContext, policy: Partial<RateLimitPolicy>): P
   });
   router.post('/login', async (ctx) => {
     const email = String(ctx.query.email);
-    const attempt = await limits.login.begin(ctx.ip, email);
+    const device = ctx.query.device === undefined ? {} : { deviceId: String(ctx.query.device) };
+    const attempt = await limits.login.begin({ ip: ctx.ip, ...device }, email);
     ctx.set(attempt.headers);
     if (email.trim().toLowerCase() !== KNOWN_EMAIL || ctx.query.password !== PASSWORD) {
       await attempt.failed();
@@ -105,7 +114,8 @@ async function harness(t: ExecutionContext, policy: Partial<RateLimitPolicy>): P
     limits,
     limited,
     post,
-    login: (email, password, ip) => post('/login', { ip, query: { email, password } }),
+    login: (email, password, ip, device) =>
+      post('/login', { ip, query: { email, password, ...(device === undefined ? {} : { device }) } }),
   };
 }
 
@@ -134,8 +144,47 @@ test('the back-off stays free for the tolerated failures, then doubles up to its
   t.deepEqual(blocks, [0, 0, 0, 1, 2, 4, 8, 512, 900, 900, 900]);
 });
 
-test('the default policy keeps the ASVS cap of 100 failed logins per hour per account', (t) => {
-  t.deepEqual(DEFAULT_RATE_LIMIT_POLICY.loginPerAccount, { points: 100, durationSeconds: 3600 });
+test('a back-off block is whole seconds, rounded up, for a store that keeps whole seconds', (t) => {
+  const backoff = { freeFailures: 0, firstBlockSeconds: 0.4, maxBlockSeconds: 2.5, memorySeconds: 60 };
+  const blocks = [0, 1, 2, 3, 4, 5].map((failures) => backoffSeconds(failures, backoff));
+  t.deepEqual(blocks, [0, 1, 1, 2, 3, 3]);
+});
+
+test('the default policy, section by section', (t) => {
+  const minutes = (count: number) => count * 60;
+  const hours = (count: number) => count * 60 * 60;
+  const days = (count: number) => count * 24 * 60 * 60;
+  t.deepEqual(DEFAULT_RATE_LIMIT_POLICY, {
+    perIp: { points: 300, durationSeconds: minutes(1) },
+    registerPerIp: { points: 10, durationSeconds: hours(1) },
+    loginPerIp: { points: 20, durationSeconds: minutes(1) },
+    loginPerClientAndAccount: { points: 10, durationSeconds: minutes(15) },
+    // ASVS 4.0.3 V2.2.1: at most 100 failed attempts per hour on one account.
+    loginPerAccount: { points: 100, durationSeconds: hours(1) },
+    loginBackoff: {
+      freeFailures: 3,
+      firstBlockSeconds: 1,
+      maxBlockSeconds: minutes(15),
+      memorySeconds: days(1),
+    },
+    wrongPasswordsPerSession: { points: 5, durationSeconds: days(7) },
+    refreshPerSession: { points: 30, durationSeconds: minutes(1) },
+  });
+});
+
+test('a session ends at its last allowed wrong password, not before', (t) => {
+  const allowance = { points: 5, durationSeconds: 60 };
+  t.deepEqual(
+    [1, 4, 5, 6].map((wrong) => sessionMustEnd(wrong, allowance)),
+    [false, false, true, true],
+  );
+});
+
+test('counting alone, an instance weighs each action as all replicas would, up to a whole window', (t) => {
+  t.is(fallbackWeight(1, 300), 1, 'a single instance counts as usual');
+  t.is(fallbackWeight(4, 300), 4);
+  t.is(fallbackWeight(10, 3), 3, 'so each instance still lets one action through');
+  t.is(fallbackWeight(10, 0), 1, 'a window of nothing still counts each action once');
 });
 
 test('an IPv4 address is its own bucket, an IPv6 address is bucketed by its /64', (t) => {
@@ -150,7 +199,26 @@ test('an IPv4 address is its own bucket, an IPv6 address is bucketed by its /64'
 test('keys ignore the spelling of an email and are safe for Redis whatever it contains', (t) => {
   t.is(accountKey('  Known@Example.TEST '), accountKey(KNOWN_EMAIL));
   t.not(accountKey('other@example.test'), accountKey(KNOWN_EMAIL));
-  t.regex(ipAndEmailKey('2001:db8::1', '"odd key"\r\n*{}@example.test'), /^[A-Za-z0-9_-]{43}$/);
+  t.regex(clientAndAccountKey({ ip: '2001:db8::1' }, '"odd key"\r\n*{}@example.test'), /^[A-Za-z0-9_-]{43}$/);
+});
+
+test('a client of an account is its device when it has one, else its address bucket', (t) => {
+  const fromAddress = clientAndAccountKey({ ip: '2001:db8::1' }, KNOWN_EMAIL);
+  t.is(
+    clientAndAccountKey({ ip: '2001:db8::2' }, ' KNOWN@example.test'),
+    fromAddress,
+    'same /64, same email',
+  );
+  t.not(clientAndAccountKey({ ip: '2001:db8:0:1::1' }, KNOWN_EMAIL), fromAddress);
+  t.not(clientAndAccountKey({ ip: '2001:db8::1' }, 'other@example.test'), fromAddress);
+  const fromDevice = clientAndAccountKey({ ip: '2001:db8::1', deviceId: 'device-a' }, KNOWN_EMAIL);
+  t.not(fromDevice, fromAddress);
+  t.is(
+    clientAndAccountKey({ ip: '198.51.100.9', deviceId: 'device-a' }, KNOWN_EMAIL),
+    fromDevice,
+    'wherever it is',
+  );
+  t.not(clientAndAccountKey({ ip: '2001:db8::1', deviceId: 'device-b' }, KNOWN_EMAIL), fromDevice);
 });
 
 test('the limit per address answers 429 with Retry-After and RateLimit headers once used up', async (t) => {
@@ -185,8 +253,22 @@ test('sign-ups are limited per address, and their answers carry the sign-up limi
   t.deepEqual(api.limited, ['register']);
 });
 
-test('failed logins are limited per address and email', async (t) => {
-  const api = await harness(t, { loginPerIpAndEmail: { points: 3, durationSeconds: 900 } });
+test('logins are limited per address, whatever accounts they name', async (t) => {
+  const api = await harness(t, { loginPerIp: { points: 3, durationSeconds: 60 } });
+  const statuses = [];
+  for (const email of ['a@example.test', KNOWN_EMAIL, 'b@example.test'])
+    statuses.push((await api.login(email, 'wrong')).status);
+  t.deepEqual(statuses, [401, 401, 401]);
+  const refused = await api.login(KNOWN_EMAIL, PASSWORD);
+  assertRefused(t, refused, 3);
+  t.true(retryAfter(refused) <= 60);
+  t.is((await api.login(KNOWN_EMAIL, PASSWORD, '203.0.113.2')).status, 200, 'another address has its own');
+  t.is((await api.login(KNOWN_EMAIL, PASSWORD, '203.0.113.3', 'device-a')).status, 200);
+  t.deepEqual(api.limited, ['login_ip']);
+});
+
+test('password attempts are limited per client of an account', async (t) => {
+  const api = await harness(t, { loginPerClientAndAccount: { points: 3, durationSeconds: 900 } });
   const answers = [];
   for (let i = 0; i < 3; i += 1) answers.push(await api.login(KNOWN_EMAIL, 'wrong'));
   t.deepEqual(
@@ -199,19 +281,24 @@ test('failed logins are limited per address and email', async (t) => {
   assertRefused(t, refused, 3);
   t.true(retryAfter(refused) > 800, 'the rest of the 15-minute window');
   t.is((await api.login(KNOWN_EMAIL, PASSWORD, '203.0.113.2')).status, 200, 'another address is not held');
-  t.deepEqual(api.limited, ['login_ip_email']);
+  t.is((await api.login('other@example.test', 'wrong')).status, 401, 'nor another account');
+  t.is((await api.login(KNOWN_EMAIL, PASSWORD, '203.0.113.1', 'device-a')).status, 200, 'nor a device');
+  t.deepEqual(api.limited, ['login_client']);
 });
 
-test('consecutive failures on an account block it for longer each time', async (t) => {
+// This pinned the old, exploitable behaviour ("a new address does not get around it"): one
+// client's failures blocked the account for everyone. Now the block is per client.
+test('consecutive failures from one client block that client for longer each time, and only it', async (t) => {
   const api = await harness(t, {
+    loginPerClientAndAccount: { points: 10, durationSeconds: 900 },
     loginBackoff: { freeFailures: 1, firstBlockSeconds: 1, maxBlockSeconds: 60, memorySeconds: 60 },
   });
   t.is((await api.login(KNOWN_EMAIL, 'wrong')).status, 401);
   t.is((await api.login(KNOWN_EMAIL, 'wrong')).status, 401);
-  // The block is per account: a new address does not get around it.
-  const firstBlock = await api.login(KNOWN_EMAIL, 'wrong', '203.0.113.9');
-  assertRefused(t, firstBlock, roomy.loginPerAccount.points);
+  const firstBlock = await api.login(KNOWN_EMAIL, PASSWORD);
+  assertRefused(t, firstBlock, 10);
   t.is(retryAfter(firstBlock), 1);
+  t.is((await api.login(KNOWN_EMAIL, PASSWORD, '203.0.113.9')).status, 200, 'the owner, elsewhere, gets in');
 
   await sleep(1_050);
   t.is((await api.login(KNOWN_EMAIL, 'wrong')).status, 401);
@@ -222,9 +309,24 @@ test('consecutive failures on an account block it for longer each time', async (
   t.deepEqual(api.limited, ['login_backoff', 'login_backoff']);
 });
 
-test('a successful login resets the back-off and the per address-and-email window', async (t) => {
+test('a device has a back-off of its own, wherever it connects from', async (t) => {
   const api = await harness(t, {
-    loginPerIpAndEmail: { points: 10, durationSeconds: 900 },
+    loginBackoff: { freeFailures: 1, firstBlockSeconds: 30, maxBlockSeconds: 60, memorySeconds: 60 },
+  });
+  t.is((await api.login(KNOWN_EMAIL, 'wrong', '203.0.113.1', 'device-a')).status, 401);
+  t.is((await api.login(KNOWN_EMAIL, 'wrong', '203.0.113.2', 'device-a')).status, 401);
+  t.is(
+    (await api.login(KNOWN_EMAIL, PASSWORD, '203.0.113.3', 'device-a')).status,
+    429,
+    'moving does not help',
+  );
+  t.is((await api.login(KNOWN_EMAIL, PASSWORD, '203.0.113.1')).status, 200, 'its address is another client');
+  t.is((await api.login(KNOWN_EMAIL, PASSWORD, '203.0.113.1', 'device-b')).status, 200);
+});
+
+test('a successful login resets the back-off and the window of its client', async (t) => {
+  const api = await harness(t, {
+    loginPerClientAndAccount: { points: 10, durationSeconds: 900 },
     loginBackoff: { freeFailures: 1, firstBlockSeconds: 1, maxBlockSeconds: 60, memorySeconds: 60 },
   });
   await api.login(KNOWN_EMAIL, 'wrong');
@@ -244,7 +346,7 @@ test('a successful login resets the back-off and the per address-and-email windo
 
 test('an unknown email is limited exactly like a known one', async (t) => {
   const api = await harness(t, {
-    loginPerIpAndEmail: { points: 5, durationSeconds: 900 },
+    loginPerClientAndAccount: { points: 5, durationSeconds: 900 },
     loginBackoff: { freeFailures: 1, firstBlockSeconds: 30, maxBlockSeconds: 60, memorySeconds: 60 },
   });
   const trace = async (email: string, ip: string) => {
@@ -268,7 +370,7 @@ test('an unknown email is limited exactly like a known one', async (t) => {
   );
 });
 
-test('failed logins per account are capped per hour, whatever the address; successes do not count', async (t) => {
+test('failed logins per account are capped per hour for clients without a device; successes do not count', async (t) => {
   const api = await harness(t, { loginPerAccount: { points: 3, durationSeconds: 3600 } });
   for (let i = 0; i < 4; i += 1)
     t.is((await api.login(KNOWN_EMAIL, PASSWORD, `198.51.100.${i}`)).status, 200);
@@ -276,18 +378,75 @@ test('failed logins per account are capped per hour, whatever the address; succe
   const refused = await api.login(KNOWN_EMAIL, PASSWORD, '198.51.100.99');
   assertRefused(t, refused, 3);
   t.true(retryAfter(refused) > 3500);
-  t.deepEqual(api.limited, ['login_account']);
+  t.is((await api.login('other@example.test', 'wrong', '198.51.100.99')).status, 401, 'per account');
+
+  t.is(
+    (await api.login(KNOWN_EMAIL, PASSWORD, '198.51.100.99', 'device-a')).status,
+    200,
+    'a device is spared',
+  );
+  t.is((await api.login(KNOWN_EMAIL, 'wrong', '198.51.100.99', 'device-a')).status, 401);
+  t.is((await api.login(KNOWN_EMAIL, PASSWORD, '198.51.100.98')).status, 429, 'and its failures are its own');
+  t.deepEqual(api.limited, ['login_account', 'login_account']);
 });
 
 test('an attempt counts once however often it is settled', async (t) => {
   const { limits } = await harness(t, {
     loginBackoff: { freeFailures: 1, firstBlockSeconds: 30, maxBlockSeconds: 60, memorySeconds: 60 },
   });
-  const attempt = await limits.login.begin('203.0.113.1', KNOWN_EMAIL);
-  await attempt.failed();
-  await attempt.failed();
-  await attempt.succeeded();
-  await t.notThrowsAsync(limits.login.begin('203.0.113.1', KNOWN_EMAIL), 'one failure is still free');
+  const client = { ip: '203.0.113.1' };
+  const first = await limits.login.begin(client, KNOWN_EMAIL);
+  await first.failed();
+  await first.failed();
+  await t.notThrowsAsync(limits.login.begin(client, KNOWN_EMAIL), 'one failure, which is free');
+  await first.succeeded();
+  const second = await limits.login.begin(client, KNOWN_EMAIL);
+  await second.failed();
+  await t.throwsAsync(limits.login.begin(client, KNOWN_EMAIL), { code: 'rate_limit.exceeded' });
+});
+
+/** A counter that records what the login throttle asks of it, over a real in-process one. */
+function recorded(points: number, calls: string[]): Counter {
+  const inner = new RateLimiterMemory({ points, duration: 60 });
+  return {
+    points,
+    consume: (key) => inner.consume(key),
+    penalty: (key) => inner.penalty(key),
+    reward: (key) => inner.reward(key),
+    get: (key) => inner.get(key),
+    block: (key, seconds) => {
+      calls.push(`block ${seconds}`);
+      return inner.block(key, seconds);
+    },
+    delete: (key) => inner.delete(key),
+  };
+}
+
+function throttleOver(blocks: Counter, freeFailures = 2) {
+  const window = () =>
+    new Limit('login_client', new RateLimiterMemory({ points: 100, duration: 60 }), () => {});
+  return loginThrottle({
+    perIp: window(),
+    perClient: window(),
+    perAccount: window(),
+    failures: new RateLimiterMemory({ points: freeFailures, duration: 60 }),
+    blocks,
+    backoff: { freeFailures, firstBlockSeconds: 30, maxBlockSeconds: 60, memorySeconds: 60 },
+    onLimited: () => {},
+  });
+}
+
+test('free failures block nothing; the first one beyond them does', async (t) => {
+  const calls: string[] = [];
+  const throttle = throttleOver(recorded(0, calls));
+  for (let i = 0; i < 3; i += 1) await (await throttle.begin({ ip: '203.0.113.1' }, KNOWN_EMAIL)).failed();
+  t.deepEqual(calls, ['block 30']);
+});
+
+test('a block that has run out lets the next attempt through', async (t) => {
+  const ranOut = new RateLimiterRes(0, 0, 1);
+  const throttle = throttleOver({ ...recorded(0, []), get: async () => ranOut });
+  await t.notThrowsAsync(throttle.begin({ ip: '203.0.113.1' }, KNOWN_EMAIL));
 });
 
 test('refreshes are limited per session', async (t) => {

@@ -40,7 +40,13 @@ function env(input: RenderInput) {
       ? [{ name: 'TRUST_PROXY_HOPS', value: '1' }]
       : []),
     secretEnv('DATABASE_URL', spec.database.secretRef),
-    ...(spec.redis ? [secretEnv('REDIS_URL', spec.redis.secretRef)] : []),
+    ...(spec.redis
+      ? [
+          secretEnv('REDIS_URL', spec.redis.secretRef),
+          // While Redis is unreachable each pod counts alone: as strictly as the most pods there may be.
+          { name: 'RATE_LIMIT_REPLICAS', value: String(spec.replicas.max) },
+        ]
+      : []),
     // Namespaced keys, so apps sharing one Redis never read each other's sessions or rate limits.
     { name: 'REDIS_KEY_PREFIX', value: `${app.namespace}:${app.name}:` },
     { name: 'JWT_KEYS_FILE', value: `${KEYS_DIR}/keys.json` },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_RATE_LIMIT_POLICY } from '../../rate-limits/policy.js';
 import {
   changePasswordBody,
   deleteAccountBody,
@@ -15,10 +16,14 @@ import { bearerAuth } from './security.js';
 
 const signedIn = { security: bearerAuth } as const;
 
+/** What checking the password of a signed-in user adds to an operation. */
+const PASSWORD_CONFIRMATION = `The password is checked under the same limits and back-off as a login (429 with \`Retry-After\`), and a session that gives ${DEFAULT_RATE_LIMIT_POLICY.wrongPasswordsPerSession.points} wrong ones is ended (401 \`auth.too_many_wrong_passwords\`).`;
+
 /** An operation confirmed with the account password, which is checked through the hashing queue. */
 const passwordConfirmedErrors = [
   ...jsonBodyErrors,
   'auth.wrong_password',
+  'auth.too_many_wrong_passwords',
   ...bearerErrors,
   ...passwordHashingErrors,
   ...apiV1Errors,
@@ -59,7 +64,7 @@ export const accountOperations: Operation[] = [
     operationId: 'deleteCurrentUser',
     tag: 'users',
     summary: 'Delete the account',
-    description: 'Needs the password. The account, its sessions and its tokens stop working at once.',
+    description: `Needs the password. The account, its sessions and its tokens stop working at once. ${PASSWORD_CONFIRMATION}`,
     request: jsonRequest(deleteAccountBody),
     success: { status: 200, description: 'The account is deleted.', body: successEnvelope(z.null()) },
     errors: passwordConfirmedErrors,
@@ -71,7 +76,7 @@ export const accountOperations: Operation[] = [
     operationId: 'changePassword',
     tag: 'users',
     summary: 'Change the password',
-    description: 'Needs the current password. Every other session of the user ends.',
+    description: `Needs the current password. Every other session of the user ends. ${PASSWORD_CONFIRMATION}`,
     request: jsonRequest(changePasswordBody),
     success: { status: 200, description: 'The password is changed.', body: successEnvelope(z.null()) },
     errors: passwordConfirmedErrors,

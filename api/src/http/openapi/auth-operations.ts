@@ -28,6 +28,8 @@ export const authOperations: Operation[] = [
     operationId: 'login',
     tag: 'auth',
     summary: 'Log in: start a session and get its first token pair',
+    description:
+      'Password attempts are limited per address, per client of the account (its device cookie, else its address), with a back-off after three wrong passwords in a row, and, for clients without a device cookie, per account (429 with `Retry-After`). A success sets the device cookie.',
     request: jsonRequest(loginBody),
     success: {
       status: 200,

@@ -13,6 +13,20 @@ export const errorCatalogue = {
     description: 'A field of the body, query or path is invalid; `data` holds a message per field at fault.',
   },
   'request.malformed_json': { status: 400, description: 'The body is not valid JSON.' },
+  'request.malformed': {
+    status: 400,
+    description: 'The request is not valid HTTP; the connection is closed after the answer.',
+  },
+  'request.timeout': {
+    status: 408,
+    description:
+      'The headers did not arrive within 15 s, or the whole request within 30 s; the connection is closed after the answer.',
+  },
+  'request.headers_too_large': {
+    status: 431,
+    description:
+      'The request line and headers together are larger than 16 KiB; the connection is closed after the answer.',
+  },
   'auth.wrong_password': {
     status: 400,
     description:
@@ -38,6 +52,11 @@ export const errorCatalogue = {
     status: 401,
     description:
       'An already rotated refresh token was presented after the grace window; the whole session has been ended.',
+  },
+  'auth.too_many_wrong_passwords': {
+    status: 401,
+    description:
+      'The password given to confirm the change was wrong once too often in this session; the session has been ended (log in again). `data` names the field.',
   },
   'auth.forbidden': { status: 403, description: 'The account lacks the role this operation needs.' },
   'auth.cross_site_request': {

@@ -2,7 +2,10 @@ import { successEnvelope } from './envelopes.js';
 import type { Operation } from './operation.js';
 import { jwks, liveness, openApiDocument, readiness } from './response-schemas.js';
 
-/** The routes outside /api/v1: no rate limit, no token, and only readiness reads the database. */
+/**
+ * The routes outside /api/v1: no token, and only readiness reads the database. The per-address
+ * limit spares the probes (see limitClientRequests), not the key set or this document.
+ */
 export const publicOperations: Operation[] = [
   {
     method: 'get',
@@ -12,7 +15,7 @@ export const publicOperations: Operation[] = [
     summary: 'The public keys that verify access tokens',
     description: 'A plain JSON Web Key Set (not JSend), cacheable for five minutes.',
     success: { status: 200, description: 'The key set.', body: jwks },
-    errors: ['internal'],
+    errors: ['rate_limit.exceeded', 'internal'],
   },
   {
     method: 'get',
@@ -39,6 +42,6 @@ export const publicOperations: Operation[] = [
     tag: 'operations',
     summary: 'This OpenAPI document',
     success: { status: 200, description: 'The OpenAPI 3.1 document.', body: openApiDocument },
-    errors: ['internal'],
+    errors: ['rate_limit.exceeded', 'internal'],
   },
 ];

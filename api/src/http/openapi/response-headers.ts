@@ -1,3 +1,4 @@
+import { DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_SECONDS } from '../device-cookie.js';
 import { REFRESH_COOKIE } from '../refresh-cookie.js';
 
 /** Response headers, declared once under components/headers and referenced by every response using them. */
@@ -12,7 +13,7 @@ export const responseHeaders = {
     schema: { type: 'string', const: 'Bearer' },
   },
   'Set-Cookie': {
-    description: `Sets (login, refresh) or clears (logout, logout-all) the HttpOnly \`${REFRESH_COOKIE}\` cookie when the refresh token travels in it.`,
+    description: `Sets (login, refresh) or clears (logout, logout-all) the HttpOnly \`${REFRESH_COOKIE}\` cookie when the refresh token travels in it. A successful login also sets the HttpOnly \`${DEVICE_COOKIE}\` cookie (Secure, SameSite=Strict, ${DEVICE_COOKIE_MAX_AGE_SECONDS / 86_400} days): a signed device id bound to the account, which spares this client the limits strangers share; send it back on later logins and password confirmations.`,
     schema: { type: 'string' },
   },
   Allow: {

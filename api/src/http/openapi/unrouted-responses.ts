@@ -14,6 +14,18 @@ const unrouted = {
     when: 'A listed path with a method this document does not list for it.',
     headers: ['Allow'],
   },
+  MalformedRequest: {
+    code: 'request.malformed',
+    when: 'A request Node.js cannot parse as HTTP, on any path.',
+  },
+  RequestTimeout: {
+    code: 'request.timeout',
+    when: 'A request whose headers or body arrive too slowly, on any path.',
+  },
+  HeadersTooLarge: {
+    code: 'request.headers_too_large',
+    when: 'A request whose URL and headers exceed 16 KiB, on any path.',
+  },
   CorsOriginNotAllowed: {
     code: 'cors.origin_not_allowed',
     when: 'A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) from an origin that is not allowed.',

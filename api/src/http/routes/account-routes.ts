@@ -6,6 +6,7 @@ import { decodeCursor, encodeCursor } from '../cursor.js';
 import { success } from '../jsend.js';
 import type { AuthAudit } from '../middleware/auth-audit.js';
 import { authenticate, principalOf, requireRole } from '../middleware/authenticate.js';
+import type { PasswordChecks } from '../password-checks.js';
 import {
   changePasswordBody,
   deleteAccountBody,
@@ -16,7 +17,12 @@ import {
 import { validate } from '../validate.js';
 
 /** Everything under /users and /sessions: the signed-in user's own account, and the admin listing. */
-export function accountRoutes(auth: AuthService, accounts: AccountService, audit: AuthAudit): Router {
+export function accountRoutes(
+  auth: AuthService,
+  accounts: AccountService,
+  passwords: PasswordChecks,
+  audit: AuthAudit,
+): Router {
   const router = new Router();
   // Router-level middleware runs only for requests that match one of this router's routes.
   router.use(authenticate(auth));
@@ -32,13 +38,17 @@ export function accountRoutes(auth: AuthService, accounts: AccountService, audit
 
   router.delete('/users/me', audit('account_delete'), async (ctx) => {
     const { password } = validate(deleteAccountBody, ctx.request.json);
-    await accounts.deleteAccount(principalOf(ctx.state), password);
+    const principal = principalOf(ctx.state);
+    await passwords.confirm(ctx, principal, () => accounts.deleteAccount(principal, password));
     ctx.body = success(null);
   });
 
   router.put('/users/me/password', audit('password_change'), async (ctx) => {
     const { currentPassword, newPassword } = validate(changePasswordBody, ctx.request.json);
-    await accounts.changePassword(principalOf(ctx.state), currentPassword, newPassword);
+    const principal = principalOf(ctx.state);
+    await passwords.confirm(ctx, principal, () =>
+      accounts.changePassword(principal, currentPassword, newPassword),
+    );
     ctx.body = success(null);
   });
 

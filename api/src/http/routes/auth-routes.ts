@@ -3,12 +3,12 @@ import type { Context } from 'koa';
 import type { ClientInfo } from '../../domain/tokens/refresh-grace.js';
 import { validationFailed } from '../../errors.js';
 import type { RateLimits } from '../../rate-limits/create-rate-limits.js';
-import { throttledLogin } from '../../rate-limits/throttled-login.js';
 import type { AuthService, TokenPair } from '../../services/auth-service.js';
 import { withoutRefusedCharacters } from '../free-text.js';
 import { success } from '../jsend.js';
 import { type AuthAudit, noteAuditSubject } from '../middleware/auth-audit.js';
 import { authenticate, principalOf } from '../middleware/authenticate.js';
+import type { PasswordChecks } from '../password-checks.js';
 import {
   assertSameOriginRequest,
   clearRefreshCookie,
@@ -37,6 +37,7 @@ type Transport = 'body' | 'cookie';
 export function authRoutes(
   auth: AuthService,
   limits: RateLimits,
+  passwords: PasswordChecks,
   audit: AuthAudit,
   settings: AuthRouteSettings,
 ): Router {
@@ -73,7 +74,7 @@ export function authRoutes(
   router.post('/login', audit('login'), async (ctx) => {
     const { refreshTokenTransport, ...credentials } = validate(loginBody, ctx.request.json);
     noteAuditSubject(ctx, { email: credentials.email });
-    const { user, sessionId, ...pair } = await throttledLogin(limits.login, ctx, credentials.email, () =>
+    const { user, sessionId, ...pair } = await passwords.login(ctx, credentials.email, () =>
       auth.login(credentials, clientInfo(ctx)),
     );
     noteAuditSubject(ctx, { userId: user.id, sessionId });
