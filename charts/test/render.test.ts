@@ -229,10 +229,12 @@ test('redis adds REDIS_URL from its secret; database uses its secret key', (t) =
   t.false('REDIS_URL' in envOf(render()));
 });
 
-test('with redis, RATE_LIMIT_REPLICAS is replicas.max: how many pods may count apart while Redis is down', (t) => {
+test('with redis, RATE_LIMIT_REPLICAS is replicas.max rounded up to a power of two: how many pods may count apart while Redis is down', (t) => {
   const redis = { secretRef: { name: 'rd' } };
-  t.is(envOf(render({ redis })).RATE_LIMIT_REPLICAS, '10', 'the default maximum');
+  t.is(envOf(render({ redis })).RATE_LIMIT_REPLICAS, '16', 'the default maximum, 10');
   t.is(envOf(render({ redis, replicas: { min: 1, max: 4 } })).RATE_LIMIT_REPLICAS, '4');
+  t.is(envOf(render({ redis, replicas: { min: 1, max: 1 } })).RATE_LIMIT_REPLICAS, '1');
+  t.is(envOf(render({ redis, replicas: { min: 1, max: 5 } })).RATE_LIMIT_REPLICAS, '8');
   t.false('RATE_LIMIT_REPLICAS' in envOf(render()), 'without Redis each pod limits alone anyway');
 });
 

@@ -124,10 +124,17 @@ test('identical input gives identical objects and hashes, so a resync writes not
 
 test('a spec change changes the hash of exactly the objects it changes', (t) => {
   const before = hashes(desiredObjects(APP, specOf(), CONTEXT));
-  const after = hashes(desiredObjects(APP, specOf({ replicas: { min: 2, max: 12 } }), CONTEXT));
-  // Under autoscaling, replicas.max lives in the HPA alone.
-  const changed = Object.keys(before).filter((key) => before[key] !== after[key]);
-  t.deepEqual(changed, ['HorizontalPodAutoscaler/accounts']);
+  const changedBy = (spec: SkeletonAppSpec) => {
+    const after = hashes(desiredObjects(APP, spec, CONTEXT));
+    return Object.keys(before).filter((key) => before[key] !== after[key]);
+  };
+  // Under autoscaling, replicas.max lives in the HPA, and in the pods' RATE_LIMIT_REPLICAS only
+  // rounded up to a power of two: 10 and 12 are both 16, so the pods do not roll.
+  t.deepEqual(changedBy(specOf({ replicas: { min: 2, max: 12 } })), ['HorizontalPodAutoscaler/accounts']);
+  t.deepEqual(changedBy(specOf({ replicas: { min: 2, max: 20 } })), [
+    'Deployment/accounts',
+    'HorizontalPodAutoscaler/accounts',
+  ]);
 });
 
 test('a newly approved image changes the Deployment hash', (t) => {

@@ -44,7 +44,7 @@ function env(input: RenderInput) {
       ? [
           secretEnv('REDIS_URL', spec.redis.secretRef),
           // While Redis is unreachable each pod counts alone: as strictly as the most pods there may be.
-          { name: 'RATE_LIMIT_REPLICAS', value: String(spec.replicas.max) },
+          { name: 'RATE_LIMIT_REPLICAS', value: String(rateLimitReplicas(spec.replicas.max)) },
         ]
       : []),
     // Namespaced keys, so apps sharing one Redis never read each other's sessions or rate limits.
@@ -141,6 +141,13 @@ function podSpec(input: RenderInput) {
  * here would reset it on every apply. The operator creates it at spec.replicas.min (see its
  * INITIAL_REPLICAS_MANAGER), so it never starts at the API server's default of 1.
  */
+/**
+ * RATE_LIMIT_REPLICAS: the most pods there may be, rounded up to a power of two. A change of the
+ * pods' environment rolls every pod, and raising replicas.max is what one does under load; rounded,
+ * most such changes leave the pods alone, at the price of a fallback at most twice as strict.
+ */
+export const rateLimitReplicas = (maxReplicas: number): number => 2 ** Math.ceil(Math.log2(maxReplicas));
+
 export function addDeployment(scope: Construct, input: RenderInput): ApiObject {
   const { app, context } = input;
   const annotations = hasConfig(input)
