@@ -7,6 +7,43 @@ export interface LoggerSettings {
   service?: string;
 }
 
+/** What pino's own destinations (a SonicBoom, a transport's ThreadStream) offer that closing needs. */
+interface LogTarget {
+  write(line: string): unknown;
+  end(): unknown;
+  once(event: 'close', listener: () => void): unknown;
+}
+
+/** Where lines go, and how to end that at exit; see closable. */
+interface ClosableDestination {
+  stream: pino.DestinationStream;
+  /** Ends the target once every line given so far is written; `done` runs then. */
+  close(done: () => void): void;
+}
+
+/**
+ * The destination behind a logger, wrapped so it can be closed at exit: lines logged after that
+ * (a request the shutdown deadline cut off, still finishing) are dropped. Written to the ending
+ * target they would be an error thrown at, or emitted past, whatever logged them.
+ */
+function closable(target: LogTarget): ClosableDestination {
+  let closing = false;
+  return {
+    stream: {
+      write(line: string) {
+        if (!closing) target.write(line);
+      },
+    },
+    close(done) {
+      closing = true;
+      target.once('close', done);
+      target.end();
+    },
+  };
+}
+
+const destinations = new WeakMap<Logger, ClosableDestination>();
+
 export function createLogger(settings: LoggerSettings, destination?: pino.DestinationStream): Logger {
   const options: LoggerOptions = {
     level: settings.level,
@@ -15,24 +52,28 @@ export function createLogger(settings: LoggerSettings, destination?: pino.Destin
     // logged. (Child bindings are ids only: requestLogger binds the request and trace ids.)
     formatters: { log: redactSecrets },
   };
+  if (destination !== undefined) return pino(options, destination);
   // Pretty output is for a person at a terminal; anything else (containers, CI, tests) gets JSON.
-  if (settings.format === 'pretty' && destination === undefined) {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { singleLine: true } } });
-  }
-  // Asynchronous writes: under load, lines written while a write is in flight go out together
-  // instead of one system call per line; exitAfterLogs waits for what is left before exiting.
-  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
+  // JSON is written asynchronously: under load, lines written while a write is in flight go out
+  // together instead of one system call per line; exitAfterLogs waits for what is left.
+  const target: LogTarget =
+    settings.format === 'pretty'
+      ? pino.transport({ target: 'pino-pretty', options: { singleLine: true } })
+      : pino.destination({ dest: 1, sync: false });
+  const wrapped = closable(target);
+  const logger = pino(options, wrapped.stream);
+  destinations.set(logger, wrapped);
+  return logger;
 }
 
 /**
  * Exits once every line logged so far is written. pino's flush(cb) calls back at once when a
  * write is still waiting on a full pipe, and the flush at exit skips that write: the last lines
- * before a shutdown were lost or reordered. Ending the stream waits for that write too.
+ * before a shutdown were lost or reordered. Ending the stream waits for that write too. A logger
+ * given its own destination has nothing of ours to wait for.
  */
 export function exitAfterLogs(logger: Logger, code: number): void {
-  const stream = (logger as unknown as Record<symbol, unknown>)[
-    pino.symbols.streamSym
-  ] as NodeJS.WritableStream;
-  stream.once('close', () => process.exit(code));
-  stream.end();
+  const destination = destinations.get(logger);
+  if (destination === undefined) process.exit(code);
+  destination.close(() => process.exit(code));
 }

@@ -18,8 +18,21 @@ test('every line logged before exit reaches stdout in order, even when the pipe 
     .split('\n')
     .map((line) => JSON.parse(line) as { msg: string; index?: number });
   t.deepEqual(
-    lines.map((line) => line.index ?? line.msg),
+    lines
+      .map((line) => line.index ?? line.msg)
+      .filter((message) => message !== 'late' && message !== 'later'),
     [...Array.from({ length: LINES }, (_, index) => index), 'stopped'],
     'every line, in the order logged',
   );
+});
+
+test('a line logged while the exit waits for the log is no error: the process still exits 0', async (t) => {
+  for (const format of ['json', 'pretty']) {
+    const { code, stdout, stderr } = await finished(
+      startScript('test/support/scripts/log-burst-then-exit.ts', ['3', format], {}),
+    );
+    t.is(code, 0, `${format}: ${stderr}`);
+    t.is(stderr, '', format);
+    t.regex(stdout, /stopped/, format);
+  }
 });
