@@ -151,6 +151,7 @@ async function main(): Promise<boolean> {
     steadySeconds: STEADY_SECONDS,
     drift,
     sampledPeakRssBytes: sampler.sampledPeak,
+    traffic: fake.traffic(),
     notes,
   };
   const markdown = renderMarkdown(alone, load, context);

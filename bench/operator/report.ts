@@ -58,6 +58,8 @@ export interface OperatorBenchContext {
   /** Writes during the steady-state window after everything was Ready and quiet. */
   steadyWrites: RequestEntry[] | undefined;
   steadySeconds: number;
+  /** What the fake accepted over the whole run, the operator's requests and the bench's own. */
+  traffic: { connections: number; requests: number };
   /** Hand edits of Deployments after the steady state, timed until the operator put them back. */
   drift?: DriftResult;
   /** The highest RSS sampled during the whole run. */
@@ -158,6 +160,7 @@ export function renderMarkdown(alone: PhaseResult, load: PhaseResult, context: O
     `${load.apps} apps created ${context.parallelCreates} requests at a time over ${context.namespaces} namespaces in ${fixed(seconds(context.createsMs), 2)} s; ${load.complete ? 'every app became Ready' : `NOT every app became Ready (${load.readyMs.count} of ${load.apps})`}.`,
     steady,
     driftLine,
+    `Connections: the fake accepted ${context.traffic.connections} TCP connections for ${context.traffic.requests} requests over the whole run (the operator's and the bench's own).`,
     `Operator: MAX_CONCURRENT_RECONCILES=${context.concurrency}, its own process; highest RSS sampled during the run ${fixed(mib(context.sampledPeakRssBytes), 1)} MiB. Node ${process.version}.`,
     'The fake kube-apiserver and its simulated controllers (Deployments Available, Jobs Complete, HPAs reporting, all at once) run in the bench process, which times every step from its store notifications.',
     '"apply" is the create answered (201); "all children" is the last of the objects the app renders to (no ServiceMonitor: its CRD is not installed) being stored; Ready is the Ready condition True at the current generation.',

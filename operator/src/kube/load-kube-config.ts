@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { reuseConnections } from './reused-connections.js';
 
 /** Where the kubelet mounts a pod's service account token, CA and namespace. */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -108,5 +109,5 @@ function checked(kubeConfig: KubeConfig, source: string): LoadedKubeConfig {
       each === cluster ? { ...each, skipTLSVerify: true } : each,
     );
   }
-  return { kubeConfig, source, server };
+  return { kubeConfig: reuseConnections(kubeConfig), source, server };
 }

@@ -43,6 +43,8 @@ export interface FakeApiServer {
   api: KubeApi;
   /** Fault injection and request counting. */
   faults: Faults;
+  /** TCP connections accepted and HTTP requests received since the start: how well clients reuse connections. */
+  traffic(): { connections: number; requests: number };
   close(): Promise<void>;
 }
 
@@ -519,6 +521,13 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       else response.end();
     });
   });
+  const traffic = { connections: 0, requests: 0 };
+  server.on('connection', () => {
+    traffic.connections += 1;
+  });
+  server.on('request', () => {
+    traffic.requests += 1;
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', resolve);
@@ -529,6 +538,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
     url: `http://127.0.0.1:${port}`,
     api,
     faults,
+    traffic: () => ({ ...traffic }),
     async close() {
       controllers?.stop();
       for (const response of watches.keys()) response.end();
