@@ -63,9 +63,10 @@ const displayName = z
     examples: ['Ada Lovelace'],
   });
 
+// No minLength or maxLength: JSON Schema counts characters as sent, the policy counts them after
+// NFKC ("\uFB01" is one character typed and two normalised), so published bounds would be untrue
+// both ways. The description states the rule.
 const newPassword = newPasswordSchema.meta({
-  minLength: PASSWORD_MIN_LENGTH,
-  maxLength: PASSWORD_MAX_LENGTH,
   description: `${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters after NFKC normalisation; no composition rules, but refused when among the most common passwords.`,
 });
 
