@@ -62,12 +62,10 @@ export interface Refreshed {
   grace: boolean;
 }
 
-type RefreshSubject = SessionSubject;
-
 type RefreshOutcome =
-  | { kind: 'rotated'; pair: TokenPair; subject: RefreshSubject }
-  | { kind: 'grace'; pair: TokenPair; subject: RefreshSubject }
-  | { kind: 'reused'; reason: ReuseReason; subject: RefreshSubject }
+  | { kind: 'rotated'; pair: TokenPair; subject: SessionSubject }
+  | { kind: 'grace'; pair: TokenPair; subject: SessionSubject }
+  | { kind: 'reused'; reason: ReuseReason; subject: SessionSubject }
   | { kind: 'invalid' };
 
 const addSeconds = (date: Date, seconds: number) => new Date(date.getTime() + seconds * 1000);

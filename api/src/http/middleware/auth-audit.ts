@@ -2,6 +2,7 @@ import type { Context, Middleware } from 'koa';
 import type { Logger } from 'pino';
 import { DomainError } from '../../errors.js';
 import type { EmailHasher } from '../../observability/email-hash.js';
+import { withoutRefusedCharacters } from '../free-text.js';
 
 /** The authentication events that get an audit line, one per request. */
 export type AuthAuditEvent =
@@ -64,7 +65,7 @@ export function authAudit(logger: Logger, hashEmail: EmailHasher): AuthAudit {
         code,
         outcome: failed ? 'failure' : 'success',
         ip: ctx.ip,
-        userAgent: ctx.get('User-Agent').slice(0, 256) || undefined,
+        userAgent: withoutRefusedCharacters(ctx.get('User-Agent')).slice(0, 256) || undefined,
         emailHash: subject.email === undefined ? undefined : hashEmail(subject.email),
         userId: subject.userId ?? principal?.user.id,
         sessionId: subject.sessionId ?? principal?.sessionId,
