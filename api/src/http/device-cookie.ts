@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import type { DeviceTokenService } from '../domain/tokens/device-tokens.js';
 import { accountKey, type PasswordClient } from '../rate-limits/keys.js';
+import { setHostCookie } from './refresh-cookie.js';
 
 /**
  * `__Host-` like the refresh cookie: Secure, host-only and Path=/, so it reaches password changes
@@ -31,10 +32,7 @@ export function deviceCookies(tokens: DeviceTokenService): DeviceCookies {
     },
     async remember(ctx, email) {
       const token = await tokens.issue(accountKey(email));
-      ctx.append(
-        'Set-Cookie',
-        `${DEVICE_COOKIE}=${token}; Path=/; Max-Age=${DEVICE_COOKIE_MAX_AGE_SECONDS}; HttpOnly; Secure; SameSite=Strict`,
-      );
+      setHostCookie(ctx, DEVICE_COOKIE, token, DEVICE_COOKIE_MAX_AGE_SECONDS);
     },
   };
 }

@@ -7,15 +7,23 @@ import { DomainError } from '../errors.js';
  */
 export const REFRESH_COOKIE = '__Host-skeleton-refresh';
 
-export function setRefreshCookie(ctx: Context, token: string, maxAgeSeconds: number): void {
+/**
+ * Sets a `__Host-` cookie with the attributes every cookie of this API has: sent back only over
+ * HTTPS, never readable by page scripts, never on a cross-site request. Max-Age 0 clears it.
+ */
+export function setHostCookie(ctx: Context, name: string, value: string, maxAgeSeconds: number): void {
   ctx.append(
     'Set-Cookie',
-    `${REFRESH_COOKIE}=${token}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; Secure; SameSite=Strict`,
+    `${name}=${value}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; Secure; SameSite=Strict`,
   );
 }
 
+export function setRefreshCookie(ctx: Context, token: string, maxAgeSeconds: number): void {
+  setHostCookie(ctx, REFRESH_COOKIE, token, maxAgeSeconds);
+}
+
 export function clearRefreshCookie(ctx: Context): void {
-  ctx.append('Set-Cookie', `${REFRESH_COOKIE}=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict`);
+  setHostCookie(ctx, REFRESH_COOKIE, '', 0);
 }
 
 export function readRefreshCookie(ctx: Context): string | undefined {
