@@ -90,6 +90,10 @@ const environmentFields = z.object({
   JWT_AUDIENCE: z.string().trim().min(1).default('skeleton-api'),
   ACCESS_TOKEN_TTL: duration('15m'),
   ACCESS_TOKEN_CLOCK_SKEW: z.string().default('30s').pipe(durationText(0)),
+  // How long a replica answers "is this session still live?" from memory. Changes made through the
+  // API reach every replica at once (Redis pub/sub, or the one process); the TTL bounds only what
+  // bypasses it, such as a row edited by hand. 0s asks the database on every request.
+  PRINCIPAL_CACHE_TTL: z.string().default('10s').pipe(durationText(0)),
   REFRESH_TOKEN_IDLE_TTL: duration('7d'),
   REFRESH_TOKEN_ABSOLUTE_TTL: duration('30d'),
   // Long enough for one client racing itself (two tabs refreshing at once, a retry after a lost
@@ -178,6 +182,8 @@ export interface Config {
     accessTokenClockSkewSeconds: number;
   };
   refreshTokens: { idleTtlSeconds: number; absoluteTtlSeconds: number; reuseGraceSeconds: number };
+  /** How long a live principal is answered from memory; 0 turns the cache off. */
+  principalCacheTtlSeconds: number;
   bodyLimitBytes: number;
   /** Password hashes computed at once; the rest wait (see limitHashing). */
   passwordHashConcurrency: number;
@@ -253,6 +259,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       absoluteTtlSeconds: env.REFRESH_TOKEN_ABSOLUTE_TTL,
       reuseGraceSeconds: env.REFRESH_TOKEN_REUSE_GRACE,
     },
+    principalCacheTtlSeconds: env.PRINCIPAL_CACHE_TTL,
     bodyLimitBytes: env.BODY_LIMIT_BYTES,
     passwordHashConcurrency: env.PASSWORD_HASH_CONCURRENCY,
     passwordHashQueueMax: env.PASSWORD_HASH_QUEUE_MAX ?? defaultHashQueueMax(env.PASSWORD_HASH_CONCURRENCY),

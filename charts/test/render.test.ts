@@ -205,6 +205,7 @@ test('the container gets its environment, port and probes', (t) => {
     HOST: '0.0.0.0',
     METRICS_PORT: '9090',
     DATABASE_URL: { secretKeyRef: { name: 'accounts-db', key: 'url' } },
+    PRINCIPAL_CACHE_TTL: '0s',
     REDIS_KEY_PREFIX: 'team-a:accounts:',
     JWT_KEYS_FILE: '/var/run/skeleton/keys/keys.json',
     ACCESS_TOKEN_TTL: '15m',
@@ -236,6 +237,15 @@ test('with redis, RATE_LIMIT_REPLICAS is replicas.max rounded up to a power of t
   t.is(envOf(render({ redis, replicas: { min: 1, max: 1 } })).RATE_LIMIT_REPLICAS, '1');
   t.is(envOf(render({ redis, replicas: { min: 1, max: 5 } })).RATE_LIMIT_REPLICAS, '8');
   t.false('RATE_LIMIT_REPLICAS' in envOf(render()), 'without Redis each pod limits alone anyway');
+});
+
+test('without redis and with room for more than one pod, each pod checks sessions in PostgreSQL every time: no pod could tell the others of a logout', (t) => {
+  t.is(envOf(render()).PRINCIPAL_CACHE_TTL, '0s', 'the default maximum, 10');
+  t.false('PRINCIPAL_CACHE_TTL' in envOf(render({ replicas: { min: 1, max: 1 } })), 'one pod hears itself');
+  t.false(
+    'PRINCIPAL_CACHE_TTL' in envOf(render({ redis: { secretRef: { name: 'rd' } } })),
+    'pods tell each other through Redis',
+  );
 });
 
 test('JWT_ISSUER, which the API needs in production, defaults to the app address unless spec.config sets it', (t) => {

@@ -36,7 +36,9 @@ async function run(command: string | undefined, email: string | undefined): Prom
   }
   const { knex } = connectDatabase(loadConfig().database);
   try {
-    if (!(await new UserRepository(new ResilientDatabase(knex)).setRole(email, role, systemClock()))) {
+    // Roles are checked against the database on every admin request, so no instance needs telling.
+    const users = new UserRepository(new ResilientDatabase(knex), () => {});
+    if (!(await users.setRole(email, role, systemClock()))) {
       process.stderr.write(`no live account with email ${email}\n`);
       return 1;
     }

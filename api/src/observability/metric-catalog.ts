@@ -45,6 +45,12 @@ export const API_METRICS = {
     type: 'gauge',
     labels: ['state'],
   },
+  principalLookups: {
+    name: 'principal_lookups_total',
+    help: 'Authenticated requests by where the live-session check was answered: hit (memory), miss (database, then remembered), bypass (database; the cache is off or cannot hear invalidations, e.g. Redis is unreachable).',
+    type: 'counter',
+    labels: ['result'],
+  },
   passwordHashRefusals: {
     name: 'password_hash_refusals_total',
     help: 'Password hashes refused at once because PASSWORD_HASH_QUEUE_MAX were already waiting. Each refusal answered its request 503 service.overloaded, except an upgrade of an old hash at login, which waits for the next login.',
@@ -133,6 +139,10 @@ export const RATE_LIMIT_SCOPES = [
 ] as const;
 
 export type RateLimitScope = (typeof RATE_LIMIT_SCOPES)[number];
+
+export const PRINCIPAL_LOOKUP_RESULTS = ['hit', 'miss', 'bypass'] as const;
+
+export type PrincipalLookupResult = (typeof PRINCIPAL_LOOKUP_RESULTS)[number];
 
 export const KEY_SET_RELOAD_RESULTS = ['success', 'failure'] as const;
 

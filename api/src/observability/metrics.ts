@@ -12,6 +12,8 @@ import {
   type KeySetReloadResult,
   PASSWORD_HASH_JOB_STATES,
   type PasswordHashJobState,
+  PRINCIPAL_LOOKUP_RESULTS,
+  type PrincipalLookupResult,
   RATE_LIMIT_SCOPES,
   type RateLimitScope,
 } from './metric-catalog.js';
@@ -30,6 +32,7 @@ const {
   dbCircuitBreakerState,
   authEvents,
   passwordHashJobs,
+  principalLookups,
   passwordHashRefusals,
   rateLimitRefusals,
   rateLimitFallbacks,
@@ -74,6 +77,8 @@ export function createMetrics() {
   for (const event of AUTH_EVENTS) events.inc({ event }, 0);
 
   const hashRefusals = counter(passwordHashRefusals);
+  const lookups = counter(principalLookups);
+  for (const result of PRINCIPAL_LOOKUP_RESULTS) lookups.inc({ result }, 0);
 
   let hashJobs: (() => Record<PasswordHashJobState, number>) | undefined;
   new Gauge({
@@ -118,6 +123,9 @@ export function createMetrics() {
     },
     recordAuthEvent(event: AuthEvent) {
       events.inc({ event });
+    },
+    recordPrincipalLookup(result: PrincipalLookupResult) {
+      lookups.inc({ result });
     },
     recordPasswordHashRefusal() {
       hashRefusals.inc();

@@ -1,8 +1,10 @@
 import type { Knex } from 'knex';
+import { afterTransaction } from '../db/after-transaction.js';
 import { isUniqueViolation } from '../db/database-errors.js';
 import { type Role, UserRow } from '../db/models.js';
 import type { ResilientDatabase } from '../db/resilient-database.js';
 import { userAlreadyExists } from '../errors.js';
+import type { UsersChanged } from './session-repository.js';
 
 export interface NewUser {
   email: string;
@@ -16,7 +18,10 @@ export interface UserPageCursor {
 }
 
 export class UserRepository {
-  constructor(private readonly database: ResilientDatabase) {}
+  constructor(
+    private readonly database: ResilientDatabase,
+    private readonly usersChanged: UsersChanged,
+  ) {}
 
   async create(user: NewUser): Promise<UserRow> {
     try {
@@ -35,18 +40,38 @@ export class UserRepository {
     );
   }
 
+  /** The stored hash of a live account as it is now; a cached principal may be older. */
+  async passwordHashOf(id: string): Promise<string | undefined> {
+    const user = await this.database.read((knex) =>
+      UserRow.query(knex).findById(id).whereNull('deleted_at').select('password_hash'),
+    );
+    return user?.passwordHash;
+  }
+
+  async roleOf(id: string): Promise<Role | undefined> {
+    const user = await this.database.read((knex) =>
+      UserRow.query(knex).findById(id).whereNull('deleted_at').where('status', 'active').select('role'),
+    );
+    return user?.role;
+  }
+
   async findLiveById(id: string, trx: Knex.Transaction): Promise<UserRow | undefined> {
     return UserRow.query(trx).findById(id).whereNull('deleted_at');
   }
 
-  updateDisplayName(id: string, displayName: string, now: Date): Promise<UserRow | undefined> {
-    return this.database.write((knex) =>
-      UserRow.query(knex)
-        .patch({ displayName, updatedAt: now })
-        .findById(id)
-        .whereNull('deleted_at')
-        .returning('*'),
-    );
+  async updateDisplayName(id: string, displayName: string, now: Date): Promise<UserRow | undefined> {
+    try {
+      return await this.database.write((knex) =>
+        UserRow.query(knex)
+          .patch({ displayName, updatedAt: now })
+          .findById(id)
+          .whereNull('deleted_at')
+          .returning('*'),
+      );
+    } finally {
+      // Even after an error: a statement whose answer was lost may have changed the row.
+      this.usersChanged([id]);
+    }
   }
 
   async updatePasswordHash(
@@ -56,6 +81,7 @@ export class UserRepository {
     now: Date,
   ): Promise<void> {
     await UserRow.query(trx).findById(id).patch({ passwordHash, passwordChangedAt: now, updatedAt: now });
+    afterTransaction(trx, () => this.usersChanged([id]));
   }
 
   /**
@@ -71,11 +97,13 @@ export class UserRepository {
         .where({ id, password_hash: current })
         .whereNull('deleted_at'),
     );
+    if (replaced > 0) this.usersChanged([id]);
     return replaced > 0;
   }
 
   async softDelete(trx: Knex.Transaction, id: string, now: Date): Promise<void> {
     await UserRow.query(trx).findById(id).patch({ deletedAt: now, updatedAt: now });
+    afterTransaction(trx, () => this.usersChanged([id]));
   }
 
   /** Newest first; `after` is the last row of the previous page (keyset pagination). */
@@ -95,12 +123,14 @@ export class UserRepository {
 
   /** Returns whether a live account with that email existed. */
   async setRole(email: string, role: Role, now: Date): Promise<boolean> {
-    const updated = await this.database.write((knex) =>
+    const updated = (await this.database.write((knex) =>
       UserRow.query(knex)
         .whereRaw('lower(email) = lower(?)', [email])
         .whereNull('deleted_at')
-        .patch({ role, updatedAt: now }),
-    );
-    return updated > 0;
+        .patch({ role, updatedAt: now })
+        .returning('id'),
+    )) as unknown as UserRow[];
+    if (updated.length > 0) this.usersChanged(updated.map((user) => user.id));
+    return updated.length > 0;
   }
 }

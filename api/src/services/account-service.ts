@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { UserRow } from '../db/models.js';
+import type { Role, UserRow } from '../db/models.js';
 import type { ResilientDatabase } from '../db/resilient-database.js';
 import type { PasswordHasher } from '../domain/passwords/password-hasher.js';
 import { invalidToken, sessionNotFound, wrongPassword } from '../errors.js';
@@ -103,6 +103,11 @@ export class AccountService {
     this.deps.recordEvent('session_revoked');
   }
 
+  /** The role of a live, active account as the database holds it now. */
+  currentRole(userId: string): Promise<Role | undefined> {
+    return this.deps.users.roleOf(userId);
+  }
+
   async listUsers(limit: number, after?: UserPageCursor): Promise<UserPage> {
     // One row more than asked tells whether another page exists without a count query.
     const rows = await this.deps.users.listNewestFirst(limit + 1, after);
@@ -115,7 +120,9 @@ export class AccountService {
   }
 
   private async requirePassword(user: UserRow, password: string, field: string): Promise<void> {
-    if (await this.deps.hasher.verify(user.passwordHash, password)) return;
+    const passwordHash = await this.deps.users.passwordHashOf(user.id);
+    if (passwordHash === undefined) throw invalidToken();
+    if (await this.deps.hasher.verify(passwordHash, password)) return;
     this.deps.recordEvent('reauth_failure');
     throw wrongPassword(field);
   }

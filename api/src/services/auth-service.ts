@@ -29,6 +29,7 @@ import {
 import type { AuthEvent } from '../observability/metric-catalog.js';
 import type { LockedRefreshToken, SessionRepository } from '../repositories/session-repository.js';
 import type { UserRepository } from '../repositories/user-repository.js';
+import type { PrincipalLookup } from './principal-lookup.js';
 import { type PublicUser, toPublicUser } from './user-view.js';
 
 export interface TokenPair {
@@ -75,6 +76,8 @@ export interface AuthServiceDependencies {
   database: ResilientDatabase;
   users: UserRepository;
   sessions: SessionRepository;
+  /** The live user behind a session: cached, and forgotten whenever the user or the session changes. */
+  findPrincipal: PrincipalLookup;
   hasher: PasswordHasher;
   accessTokens: AccessTokenService;
   /** The key set in use: its current key seals successors, any key in it opens them. */
@@ -247,7 +250,7 @@ export class AuthService {
   /** Resolves an access token to its user, refusing it if the session or account has ended since. */
   async authenticate(accessToken: string): Promise<Principal> {
     const claims = await this.deps.accessTokens.verify(accessToken);
-    const user = await this.deps.sessions.findPrincipal(claims.sessionId, claims.userId, this.deps.clock());
+    const user = await this.deps.findPrincipal(claims.sessionId, claims.userId, this.deps.clock());
     if (!user) throw invalidToken();
     return { user, sessionId: claims.sessionId };
   }

@@ -139,7 +139,7 @@ test.serial('an upgrade never overwrites a password changed since the login read
   t.is(changed.status, 200);
   const afterChange = await storedPassword(user.userId);
 
-  const users = new UserRepository(new ResilientDatabase(api.runtime.database.knex));
+  const users = new UserRepository(new ResilientDatabase(api.runtime.database.knex), () => {});
   const upgrade = await argon2idHasher.hash(user.password);
   t.false(await users.replacePasswordHash(user.userId, read.password_hash, upgrade));
   t.deepEqual(await storedPassword(user.userId), afterChange);

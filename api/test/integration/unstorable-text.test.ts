@@ -19,7 +19,7 @@ const refusal = async (t: import('ava').ExecutionContext, work: Promise<unknown>
 };
 
 test('a name holding U+0000 that reaches PostgreSQL (22021) is refused as bad input', async (t) => {
-  const users = new UserRepository(resilient());
+  const users = new UserRepository(resilient(), () => {});
   await refusal(
     t,
     users.create({ email: 'nul@example.test', displayName: 'Ada\u0000', passwordHash: 'unused' }),

@@ -46,7 +46,11 @@ function env(input: RenderInput) {
           // While Redis is unreachable each pod counts alone: as strictly as the most pods there may be.
           { name: 'RATE_LIMIT_REPLICAS', value: String(rateLimitReplicas(spec.replicas.max)) },
         ]
-      : []),
+      : [
+          // Pods learn of each other's logouts through Redis; without it a remembered session
+          // could outlive its logout on another pod, so each asks PostgreSQL every time.
+          ...(spec.replicas.max > 1 ? [{ name: 'PRINCIPAL_CACHE_TTL', value: '0s' }] : []),
+        ]),
     // Namespaced keys, so apps sharing one Redis never read each other's sessions or rate limits.
     { name: 'REDIS_KEY_PREFIX', value: `${app.namespace}:${app.name}:` },
     { name: 'JWT_KEYS_FILE', value: `${KEYS_DIR}/keys.json` },

@@ -20,9 +20,19 @@ export function authenticate(auth: AuthService): Middleware {
   };
 }
 
-export function requireRole(role: Principal['user']['role']): Middleware {
+type Role = Principal['user']['role'];
+
+/**
+ * Requires a role, as the database holds it now: the principal may come from the cache, and a
+ * demotion must take effect at once on every instance, even one that was not told of it.
+ */
+export function requireRole(
+  role: Role,
+  currentRole: (userId: string) => Promise<Role | undefined>,
+): Middleware {
   return async (ctx, next) => {
-    if (ctx.state.principal?.user.role !== role) throw forbidden();
+    const { principal } = ctx.state;
+    if (!principal || (await currentRole(principal.user.id)) !== role) throw forbidden();
     await next();
   };
 }

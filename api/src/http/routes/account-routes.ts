@@ -52,11 +52,15 @@ export function accountRoutes(
     ctx.body = success(null);
   });
 
-  router.get('/users', requireRole('admin'), async (ctx) => {
-    const { limit, cursor } = validate(listUsersQuery, ctx.query);
-    const page = await accounts.listUsers(limit, cursor === undefined ? undefined : decodeCursor(cursor));
-    ctx.body = success({ users: page.users, nextCursor: page.nextCursor && encodeCursor(page.nextCursor) });
-  });
+  router.get(
+    '/users',
+    requireRole('admin', (userId) => accounts.currentRole(userId)),
+    async (ctx) => {
+      const { limit, cursor } = validate(listUsersQuery, ctx.query);
+      const page = await accounts.listUsers(limit, cursor === undefined ? undefined : decodeCursor(cursor));
+      ctx.body = success({ users: page.users, nextCursor: page.nextCursor && encodeCursor(page.nextCursor) });
+    },
+  );
 
   router.get('/sessions', async (ctx) => {
     ctx.body = success({ sessions: await accounts.listSessions(principalOf(ctx.state)) });
