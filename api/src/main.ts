@@ -4,7 +4,7 @@ import { startTelemetry } from './telemetry.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const telemetry = startTelemetry(config.telemetry);
+  const telemetry = await startTelemetry(config.telemetry);
   // Imported only now: instrumentation patches koa, http and pg as they load, so they must load after it.
   const { serve } = await import('./serve.js');
   await serve(config, telemetry);

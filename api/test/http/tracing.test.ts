@@ -5,7 +5,7 @@ import { collectLogLines } from '../support/log-lines.js';
 
 // Telemetry first, everything else after: instrumentation patches koa, http and pg as they load.
 const exporter = new InMemorySpanExporter();
-const telemetry = startTelemetry({
+const telemetry = await startTelemetry({
   serviceName: 'skeleton-test',
   spanProcessors: [new SimpleSpanProcessor(exporter)],
 });
