@@ -57,11 +57,25 @@ test('a domain 5xx becomes a JSend error with its code', async (t) => {
   t.like(body, { status: 'error', code: 'service.unavailable', message: 'later' });
 });
 
-test('a database connection failure becomes a 503, not a 500', async (t) => {
+test('a database connection failure becomes a 503, not a 500, and its cause is logged', async (t) => {
   const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
-  const { status, body } = await answerTo(refused);
+  const { status, body, logs } = await answerTo(refused);
   t.is(status, 503);
   t.is(body.code, 'db.unavailable');
+  t.regex(JSON.parse(logs[0] ?? '{}').err.message, /ECONNREFUSED/);
+});
+
+test('a 5xx the code raised on purpose is logged with its code and request id, without a stack', async (t) => {
+  const { headers, logs } = await answerTo(new DomainError('service.overloaded', 503, 'busy'));
+  t.is(logs.length, 1);
+  const logged = JSON.parse(logs[0] ?? '{}');
+  t.like(logged, {
+    level: 40,
+    code: 'service.overloaded',
+    msg: 'busy',
+    requestId: headers.get('x-request-id'),
+  });
+  t.false('err' in logged);
 });
 
 test('a bug becomes a generic 500: no message, no stack, but logged with the request id', async (t) => {

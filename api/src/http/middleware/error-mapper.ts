@@ -47,7 +47,10 @@ export function errorMapper(logger: Logger): Middleware {
       if (domainError.headers) ctx.set(domainError.headers);
       if (domainError.status === 401) ctx.set('WWW-Authenticate', 'Bearer');
       if (domainError.status >= 500) {
-        log.warn({ err: thrown, code: domainError.code }, domainError.message);
+        // A failure the code raised on purpose (a full hashing queue) has a stack of no interest,
+        // and serialising one for every refusal of a flood costs the CPU the flood is short of.
+        const detail = thrown instanceof DomainError ? {} : { err: thrown };
+        log.warn({ ...detail, code: domainError.code }, domainError.message);
         ctx.body = error(domainError.code, domainError.message, requestId);
       } else {
         ctx.body = fail(domainError.code, domainError.message, domainError.fields ?? {}, requestId);
