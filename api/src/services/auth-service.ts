@@ -125,15 +125,16 @@ export class AuthService {
     await this.upgradeOutdatedHash(user, input.password);
 
     const now = this.deps.clock();
-    const { pair, sessionId } = await this.deps.database.transaction(async (trx) => {
-      const session = await this.deps.sessions.createSession(trx, {
-        userId: user.id,
-        expiresAt: addSeconds(now, this.deps.settings.absoluteTtlSeconds),
-        ...client,
-      });
-      const expiresAt = earliest(session.expiresAt, this.idleExpiry(now));
-      return { pair: await this.issuePair(trx, user.id, session.id, null, expiresAt), sessionId: session.id };
-    });
+    const sessionExpiresAt = addSeconds(now, this.deps.settings.absoluteTtlSeconds);
+    const refreshToken = generateRefreshToken();
+    const sessionId = await this.deps.sessions.openSession(
+      { userId: user.id, expiresAt: sessionExpiresAt, ...client },
+      {
+        tokenHash: hashRefreshToken(refreshToken),
+        expiresAt: earliest(sessionExpiresAt, this.idleExpiry(now)),
+      },
+    );
+    const pair = await this.pairWith(refreshToken, user.id, sessionId);
     this.deps.recordEvent('login_success');
     return { ...pair, user: toPublicUser(user), sessionId };
   }
@@ -269,6 +270,10 @@ export class AuthService {
       tokenHash: hashRefreshToken(refreshToken),
       expiresAt,
     });
+    return this.pairWith(refreshToken, userId, sessionId);
+  }
+
+  private async pairWith(refreshToken: string, userId: string, sessionId: string): Promise<TokenPair> {
     const access = await this.deps.accessTokens.issue({ userId, sessionId });
     return { accessToken: access.token, refreshToken, tokenType: 'Bearer', expiresIn: access.expiresIn };
   }
