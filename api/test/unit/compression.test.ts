@@ -32,3 +32,21 @@ test('a client that accepts no coding we have, not even identity, gets the body 
     t.is(((await answer.json()) as { text: string }).text.length, 4_096);
   }
 });
+
+test('a small JSON body is sent as it is, once serialised, and still varies by coding', async (t) => {
+  const app = new Koa();
+  app.use(compression());
+  app.use((ctx) => {
+    ctx.body = { small: true };
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', resolve));
+  t.teardown(() => server.close());
+  const answer = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, {
+    headers: { 'accept-encoding': 'gzip, br' },
+  });
+  t.is(answer.headers.get('content-encoding'), null);
+  t.is(answer.headers.get('vary'), 'Accept-Encoding');
+  t.regex(answer.headers.get('content-type') ?? '', /^application\/json/);
+  t.deepEqual(await answer.json(), { small: true });
+});
