@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
+import { NO_QUERY_CACHE, redisQueryCache } from './cache/query-cache.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { connectDatabase, type Database } from './db/connect.js';
@@ -24,9 +25,10 @@ import { emailHasher, loadEmailHashKey } from './observability/email-hash.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { rateLimitsFor } from './rate-limits/for-runtime.js';
 import type { RateLimitPolicy } from './rate-limits/policy.js';
+import { createRateLimitRedis } from './rate-limits/redis-client.js';
 import { SessionRepository } from './repositories/session-repository.js';
 import { UserRepository } from './repositories/user-repository.js';
-import { AccountService } from './services/account-service.js';
+import { AccountService, USER_LISTING } from './services/account-service.js';
 import { AuthService } from './services/auth-service.js';
 import { PrincipalCache } from './services/principal-cache.js';
 import { principalLookup } from './services/principal-lookup.js';
@@ -154,8 +156,22 @@ export async function createRuntime(
     maxEntries: PRINCIPAL_CACHE_MAX_ENTRIES,
   });
   const invalidations = userInvalidations(config, principalCache, logger);
-  const users = new UserRepository(resilient, invalidations.publish);
-  const sessions = new SessionRepository(resilient, invalidations.publish);
+  const cacheRedis =
+    config.redisUrl === undefined
+      ? undefined
+      : createRateLimitRedis(config.redisUrl, (err) =>
+          logger.warn({ err }, 'query-cache Redis unreachable: reading from the database'),
+        );
+  const queryCache = cacheRedis
+    ? redisQueryCache(cacheRedis, config.redisKeyPrefix, metrics.recordQueryCacheRead)
+    : NO_QUERY_CACHE;
+  const usersChanged = (userIds: readonly string[]) => {
+    invalidations.publish(userIds);
+    // On the connection the listing reads on, so this instance's next read comes after it.
+    void queryCache.invalidate(USER_LISTING);
+  };
+  const users = new UserRepository(resilient, usersChanged);
+  const sessions = new SessionRepository(resilient, usersChanged);
   const accessTokens = new AccessTokenService(
     keys,
     {
@@ -211,6 +227,7 @@ export async function createRuntime(
     hasher: passwords,
     clock,
     recordEvent,
+    cache: queryCache,
   });
   const devices = new DeviceTokenService(
     keys,
@@ -252,6 +269,7 @@ export async function createRuntime(
       await keySet.close();
       await rateLimits.close();
       await invalidations.close();
+      cacheRedis?.disconnect();
       await knex.destroy();
     },
   };

@@ -51,6 +51,12 @@ export const API_METRICS = {
     type: 'counter',
     labels: ['result'],
   },
+  queryCacheReads: {
+    name: 'query_cache_reads_total',
+    help: 'Reads of the Redis query cache by namespace and outcome: hit, miss (read from the database, then kept) or error (Redis failed; read from the database).',
+    type: 'counter',
+    labels: ['namespace', 'outcome'],
+  },
   passwordHashRefusals: {
     name: 'password_hash_refusals_total',
     help: 'Password hashes refused at once because PASSWORD_HASH_QUEUE_MAX were already waiting. Each refusal answered its request 503 service.overloaded, except an upgrade of an old hash at login, which waits for the next login.',

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { CacheOutcome } from '../cache/query-cache.js';
 import { KEY_STATES, type KeySet } from '../domain/tokens/key-set.js';
 import {
   API_METRICS,
@@ -33,6 +34,7 @@ const {
   authEvents,
   passwordHashJobs,
   principalLookups,
+  queryCacheReads,
   passwordHashRefusals,
   rateLimitRefusals,
   rateLimitFallbacks,
@@ -77,6 +79,7 @@ export function createMetrics() {
   for (const event of AUTH_EVENTS) events.inc({ event }, 0);
 
   const hashRefusals = counter(passwordHashRefusals);
+  const cacheReads = counter(queryCacheReads);
   const lookups = counter(principalLookups);
   for (const result of PRINCIPAL_LOOKUP_RESULTS) lookups.inc({ result }, 0);
 
@@ -126,6 +129,9 @@ export function createMetrics() {
     },
     recordPrincipalLookup(result: PrincipalLookupResult) {
       lookups.inc({ result });
+    },
+    recordQueryCacheRead(namespace: string, outcome: CacheOutcome) {
+      cacheReads.inc({ namespace, outcome });
     },
     recordPasswordHashRefusal() {
       hashRefusals.inc();

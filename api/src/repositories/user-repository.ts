@@ -26,7 +26,9 @@ export class UserRepository {
   async create(user: NewUser): Promise<UserRow> {
     try {
       // `returning` keeps it one statement, which is what lets a refused connection be retried.
-      return await this.database.write((knex) => UserRow.query(knex).insert(user).returning('*'));
+      const created = await this.database.write((knex) => UserRow.query(knex).insert(user).returning('*'));
+      this.usersChanged([created.id]);
+      return created;
     } catch (error) {
       if (isUniqueViolation(error, 'users_email_unique')) throw userAlreadyExists();
       throw error;

@@ -1,3 +1,4 @@
+import type { QueryCache } from '../cache/query-cache.js';
 import type { Clock } from '../clock.js';
 import type { Role, UserRow } from '../db/models.js';
 import type { ResilientDatabase } from '../db/resilient-database.js';
@@ -32,7 +33,14 @@ export interface AccountServiceDependencies {
   hasher: PasswordHasher;
   clock: Clock;
   recordEvent: (event: AuthEvent) => void;
+  /** Where admin listing pages are kept between changes to any account. */
+  cache: QueryCache;
 }
+
+/** The query-cache namespace of the admin listing; any account change invalidates it. */
+export const USER_LISTING = 'user-listing';
+/** Bounds how long a change whose invalidation failed (Redis unreachable) can go unseen. */
+const USER_LISTING_TTL_SECONDS = 30;
 
 export class AccountService {
   constructor(private readonly deps: AccountServiceDependencies) {}
@@ -108,7 +116,26 @@ export class AccountService {
     return this.deps.users.roleOf(userId);
   }
 
+  /**
+   * A page of the admin listing, from the query cache while no account has changed since it was
+   * read (every change invalidates the namespace; see compose.ts).
+   */
   async listUsers(limit: number, after?: UserPageCursor): Promise<UserPage> {
+    const key = after ? `${limit}:${after.createdAt.toISOString()}:${after.id}` : `${limit}:`;
+    const page = await this.deps.cache.getOrSet(USER_LISTING, key, USER_LISTING_TTL_SECONDS, () =>
+      this.readUserPage(limit, after),
+    );
+    // Kept as JSON, the cursor's date comes back as a string.
+    return {
+      users: page.users,
+      nextCursor: page.nextCursor && {
+        createdAt: new Date(page.nextCursor.createdAt),
+        id: page.nextCursor.id,
+      },
+    };
+  }
+
+  private async readUserPage(limit: number, after?: UserPageCursor): Promise<UserPage> {
     // One row more than asked tells whether another page exists without a count query.
     const rows = await this.deps.users.listNewestFirst(limit + 1, after);
     const page = rows.slice(0, limit);
