@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { UserRow } from '../db/models.js';
 import type { ResilientDatabase } from '../db/resilient-database.js';
-import type { PasswordHasher } from '../domain/passwords/password-hasher.js';
+import type { LimitedHasher } from '../domain/passwords/password-hasher.js';
 import type { AccessTokenService } from '../domain/tokens/access-tokens.js';
 import type { KeySet } from '../domain/tokens/key-set.js';
 import {
@@ -78,7 +78,7 @@ export interface AuthServiceDependencies {
   sessions: SessionRepository;
   /** The live user behind a session: cached, and forgotten whenever the user or the session changes. */
   findPrincipal: PrincipalLookup;
-  hasher: PasswordHasher;
+  hasher: LimitedHasher;
   accessTokens: AccessTokenService;
   /** The key set in use: its current key seals successors, any key in it opens them. */
   keys: () => KeySet;
@@ -114,6 +114,8 @@ export class AuthService {
     input: { email: string; password: string },
     client: ClientInfo,
   ): Promise<TokenPair & { user: PublicUser; sessionId: string }> {
+    // In a storm, refusing before the lookup keeps refusals from queueing for the database pool.
+    this.deps.hasher.shedIfFull();
     const user = await this.deps.users.findLiveByEmail(input.email);
     const usable = user !== undefined && user.status === 'active';
     const passwordHash = usable ? user.passwordHash : await this.dummyHash;

@@ -95,6 +95,12 @@ test.serial(
     t.is(started, 1, 'no refused request reached the hasher');
     t.is(await metric('password_hash_refusals_total'), refusalsBefore + refused.length);
 
+    // A login refused in a storm must not wait for the database pool first.
+    const selects = () => metric('db_query_duration_seconds_count{operation="select"}');
+    const selectsBefore = await selects();
+    t.is((await login(user.email, user.password)).status, 503);
+    t.is(await selects(), selectsBefore, 'refused before looking the account up');
+
     release();
     held = undefined;
     t.is((await first).status, 200);

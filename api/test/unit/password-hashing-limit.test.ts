@@ -92,6 +92,21 @@ test('with every slot busy and the wait line full, the next task is refused at o
   t.deepEqual([limited.running, limited.waiting], [0, 0]);
 });
 
+test('refuseIfFull throws the refusal exactly when a task run now would be refused', async (t) => {
+  const limited = concurrencyLimit({ maxConcurrent: 1, maxWaiting: 1, refuse: () => new Refused() });
+  const running = gate();
+  t.notThrows(() => limited.refuseIfFull(), 'a free slot');
+  const first = limited.run(() => running.opened);
+  t.notThrows(() => limited.refuseIfFull(), 'a place in the line');
+  const second = limited.run(() => running.opened);
+  await ticks();
+  t.throws(() => limited.refuseIfFull(), { instanceOf: Refused });
+  t.deepEqual([limited.running, limited.waiting], [1, 1], 'the check takes no place');
+  running.open();
+  await Promise.all([first, second]);
+  t.notThrows(() => limited.refuseIfFull());
+});
+
 test('once a place in the line frees, the next task is admitted again', async (t) => {
   const limited = concurrencyLimit({ maxConcurrent: 1, maxWaiting: 1, refuse: () => new Refused() });
   const gates = [gate(), gate(), gate()];

@@ -8,6 +8,8 @@ export interface ConcurrencyLimitSettings {
 
 export interface ConcurrencyLimit {
   run<T>(task: () => Promise<T>): Promise<T>;
+  /** Throws what `run` would refuse with, when a task run now would be refused. */
+  refuseIfFull(): void;
   readonly running: number;
   readonly waiting: number;
 }
@@ -36,6 +38,9 @@ export function concurrencyLimit({
     },
     get waiting() {
       return waiting.length;
+    },
+    refuseIfFull() {
+      if (running >= maxConcurrent && waiting.length >= maxWaiting) throw refuse();
     },
     async run(task) {
       if (running < maxConcurrent) running += 1;

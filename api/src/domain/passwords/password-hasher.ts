@@ -61,6 +61,11 @@ export interface HashingLimits {
 }
 
 export interface LimitedHasher extends PasswordHasher {
+  /**
+   * Refuses at once, as a hash would be, when the line is full: lets a request that will need a
+   * hash be shed before it does any other work (a database lookup) for nothing.
+   */
+  shedIfFull(): void;
   readonly running: number;
   readonly waiting: number;
 }
@@ -86,6 +91,7 @@ export function limitHashing(hasher: PasswordHasher, limits: HashingLimits): Lim
     hash: (password) => queue.run(() => hasher.hash(password)),
     verify: (passwordHash, password) => queue.run(() => hasher.verify(passwordHash, password)),
     needsRehash: (passwordHash) => hasher.needsRehash(passwordHash),
+    shedIfFull: () => queue.refuseIfFull(),
     get running() {
       return queue.running;
     },
