@@ -5,11 +5,11 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import knexFactory, { type Knex } from 'knex';
-import { generateKeyEntry } from '../api/src/domain/tokens/key-set.js';
 import { createTestDatabase, type TestDatabase } from '../api/test/support/database.js';
 import { runBench } from './entry.js';
 import { maxConnections } from './fd-limit.js';
-import { accountsFor, PASSWORD, storeAccounts } from './journeys/accounts.js';
+import { accountsFor, storeAccounts } from './journeys/accounts.js';
+import { journeyApiEnvironment, registerTemplate } from './journeys/api-environment.js';
 import { sessionPlan } from './journeys/journey.js';
 import { type LevelSettings, runLevel } from './journeys/level.js';
 import { describeMachine } from './journeys/machine.js';
@@ -21,7 +21,7 @@ import {
   renderLoadChart,
   renderLoadMarkdown,
 } from './journeys/report.js';
-import { type RunningServer, startApiServer, startBareKoa, stopAllServers } from './processes.js';
+import { startApiServer, startBareKoa, stopAllServers } from './processes.js';
 import { setting } from './settings.js';
 
 /** BENCH_REPORT_DIR moves a trial run's report away from the committed one. */
@@ -64,38 +64,6 @@ const cleanUp = () => {
   return cleaning;
 };
 
-/** The API configured as the Deployment runs it: production mode, a key file, Redis-backed limits. */
-async function apiEnvironment(databaseUrl: string): Promise<Record<string, string>> {
-  keysDirectory = await mkdtemp(join(tmpdir(), 'skeleton-bench-'));
-  const keysFile = join(keysDirectory, 'keys.json');
-  await writeFile(keysFile, JSON.stringify({ keys: [await generateKeyEntry('current')] }));
-  return {
-    NODE_ENV: 'production',
-    DATABASE_URL: databaseUrl,
-    // The migration Job's work, done here at start-up instead.
-    MIGRATE_ON_START: 'true',
-    JWT_KEYS_FILE: keysFile,
-    JWT_ISSUER: 'https://accounts.example.test',
-    REDIS_URL,
-    REDIS_KEY_PREFIX,
-    TRUST_PROXY_HOPS: '1',
-    LOG_FORMAT: 'json',
-    SHUTDOWN_DELAY: '0s',
-  };
-}
-
-async function registerTemplate(api: RunningServer): Promise<string> {
-  const email = `load-template-${randomUUID()}@example.com`;
-  const response = await fetch(`${api.origin}/api/v1/auth/register`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.255.255.255' },
-    body: JSON.stringify({ email, password: PASSWORD, name: 'Load Template' }),
-  });
-  if (response.status !== 201)
-    throw new Error(`register answered ${response.status}: ${await response.text()}`);
-  return email;
-}
-
 async function main(): Promise<boolean> {
   const levels = userLevels();
   const limit = await maxConnections();
@@ -124,7 +92,13 @@ async function main(): Promise<boolean> {
   }
   direct = knexFactory({ client: 'pg', connection: databaseUrl });
   redis = new Redis(REDIS_URL);
-  const environment = await apiEnvironment(databaseUrl);
+  keysDirectory = await mkdtemp(join(tmpdir(), 'skeleton-bench-'));
+  const environment = await journeyApiEnvironment({
+    databaseUrl,
+    redisUrl: REDIS_URL,
+    redisKeyPrefix: REDIS_KEY_PREFIX,
+    folder: keysDirectory,
+  });
   const [bare, api] = await Promise.all([
     startBareKoa(),
     startApiServer(environment, {

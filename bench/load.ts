@@ -24,7 +24,15 @@ export interface Measurement {
   timeouts: number;
   non2xx: number;
   statusCodes: Record<string, number>;
+  /** Latency percentiles of the answers with each status code: a refusal and a success differ. */
+  latencyByStatus: Record<string, { p50: number; p95: number; p99: number }>;
 }
+
+const percentiles = (times: readonly number[]) => ({
+  p50: percentile(times, 50),
+  p95: percentile(times, 95),
+  p99: percentile(times, 99),
+});
 
 export async function measure(scenario: Scenario, timing: Timing): Promise<Measurement> {
   const { name, connections, ...request } = scenario;
@@ -36,20 +44,27 @@ export async function measure(scenario: Scenario, timing: Timing): Promise<Measu
   // autocannon's summary has no p95 and rounds to whole milliseconds, so every response time of the
   // measured run is kept and all three percentiles come from the same samples.
   const times: number[] = [];
-  instance.on('response', (_client, _status, _bytes, responseTimeMs) => {
+  const timesByStatus = new Map<number, number[]>();
+  instance.on('response', (_client, status, _bytes, responseTimeMs) => {
     times.push(responseTimeMs);
+    const ofStatus = timesByStatus.get(status) ?? [];
+    ofStatus.push(responseTimeMs);
+    timesByStatus.set(status, ofStatus);
   });
   const result = await instance;
   return {
     name,
     connections,
     requestsPerSecond: result.requests.average,
-    latencyMs: { p50: percentile(times, 50), p95: percentile(times, 95), p99: percentile(times, 99) },
+    latencyMs: percentiles(times),
     errors: result.errors,
     timeouts: result.timeouts,
     non2xx: result.non2xx,
     statusCodes: Object.fromEntries(
       Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count]),
+    ),
+    latencyByStatus: Object.fromEntries(
+      [...timesByStatus].map(([status, statusTimes]) => [String(status), percentiles(statusTimes)]),
     ),
   };
 }

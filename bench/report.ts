@@ -20,7 +20,7 @@ const ratios = ({ measurement, baseline }: Row) =>
 const ms = (value: number) => value.toFixed(2);
 const times = (value: number | undefined) => (value === undefined ? '—' : `${value.toFixed(3)}×`);
 
-export function renderMarkdown(rows: Row[], context: RunContext): string {
+export function renderMarkdown(rows: Row[], context: RunContext, node = process.version): string {
   const lines = [
     '| Scenario | Connections | Req/s (avg) | p50 ms | p95 ms | p99 ms | Errors | Timeouts | Non-2xx | Req/s ÷ bare | p99 ÷ bare |',
     '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
@@ -35,7 +35,7 @@ export function renderMarkdown(rows: Row[], context: RunContext): string {
   return [
     ...lines,
     '',
-    `${context.durationSeconds} s per run after a ${context.warmupSeconds} s warm-up; Node ${process.version}.`,
+    `${context.durationSeconds} s per run after a ${context.warmupSeconds} s warm-up; Node ${node}.`,
     'Percentiles are nearest-rank over every response time of the measured run (autocannon reports no p95).',
     'Errors include timeouts; a timed-out request has no response time, so the percentiles cannot show it.',
     'Ratios are against bare Koa at the same connection count, measured in this run.',
@@ -52,11 +52,17 @@ export async function writeResultFiles(name: string, json: object, markdown: str
   await writeFile(new URL(`${name}.md`, directory), markdown);
 }
 
-export async function writeResults(rows: Row[], context: RunContext, markdown: string): Promise<void> {
+export async function writeResults(
+  rows: Row[],
+  context: RunContext,
+  markdown: string,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   const json = {
     generatedAt: new Date().toISOString(),
     node: process.version,
     ...context,
+    ...extra,
     rows: rows.map((row) => ({ ...row.measurement, versusBare: ratios(row) })),
   };
   await writeResultFiles('latest', json, markdown);

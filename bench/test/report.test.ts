@@ -9,6 +9,7 @@ import {
   renderLoadMarkdown,
 } from '../journeys/report.js';
 import type { LatencySummary, LevelSummary } from '../journeys/summary.js';
+import { TEST_MACHINE } from './test-machine.js';
 
 const latency = (p95: number): LatencySummary => ({
   requests: 1000,
@@ -29,15 +30,7 @@ const level = (users: number, p95: number, errorRate: number, requestsPerSecond:
 
 const report = {
   generatedAt: '2026-11-25T19:00:00.000Z',
-  machine: {
-    cpu: 'Test CPU',
-    cores: 2,
-    memoryGiB: 24,
-    kernel: 'Linux 6.1',
-    node: 'v20.20.2',
-    postgres: '15.20',
-    redis: '7.0.15',
-  },
+  machine: TEST_MACHINE,
   settings: {
     rampSeconds: 20,
     durationSeconds: 60,
