@@ -32,15 +32,24 @@ export async function startListening(server: NetServer, host: string, port: numb
   });
 }
 
-/** An HTTP/1.1 server: the API's by default, and the metrics port's always. */
+/** An HTTP/1.1 server with the limits above, which answers the parser's refusals in the API's shape. */
+export function createHttp1Server(
+  handler: RequestListener,
+  timeouts: typeof SERVER_TIMEOUTS = SERVER_TIMEOUTS,
+): Server {
+  const server = createServer(timeouts, handler);
+  answerParserErrors(server);
+  return server;
+}
+
+/** An HTTP/1.1 server, listening: the API's by default, and the metrics port's always. */
 export async function listen(
   handler: RequestListener,
   host: string,
   port: number,
   timeouts: typeof SERVER_TIMEOUTS = SERVER_TIMEOUTS,
 ): Promise<Server> {
-  const server = createServer(timeouts, handler);
-  answerParserErrors(server);
+  const server = createHttp1Server(handler, timeouts);
   await startListening(server, host, port);
   return server;
 }

@@ -10,9 +10,10 @@ import {
   type ServerHttp2Session,
   type ServerHttp2Stream,
 } from 'node:http2';
-import type { Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import { answerParserErrors, refusal } from './http/parser-errors.js';
-import { SERVER_TIMEOUTS, startListening } from './http-server.js';
+import { createHttp1Server, SERVER_TIMEOUTS, startListening } from './http-server.js';
+import { shareWithHttp2 } from './shared-cleartext-port.js';
 import type { TlsCredentials } from './tls-credentials.js';
 
 /**
@@ -29,8 +30,11 @@ export const HTTP2_LIMITS = {
   },
   /** MiB one session may buffer before its new streams are refused (Node's default, stated). */
   maxSessionMemory: 10,
-  /** A new session must open its first stream in this time, as an HTTP/1 connection send its headers. */
-  firstStreamTimeout: SERVER_TIMEOUTS.headersTimeout,
+  /**
+   * A new connection must show its protocol (on a cleartext port) and then open its first stream in
+   * this time each, as an HTTP/1 connection must send its headers.
+   */
+  firstRequestTimeout: SERVER_TIMEOUTS.headersTimeout,
   /** A stream must be over, request read and answer sent, in this time; the API answers in far less. */
   streamTimeout: SERVER_TIMEOUTS.requestTimeout,
   /** A session without a frame for this long is closed, as an idle keep-alive connection. */
@@ -44,7 +48,8 @@ export type DualHandler = (
 ) => unknown;
 
 export interface Http2Listener {
-  server: Http2Server | Http2SecureServer;
+  /** The server listening on the port. */
+  server: NetServer;
   /** Stops accepting, sends every session a GOAWAY, and cuts whatever is left at the deadline. */
   close(deadlineMs: number): Promise<void>;
 }
@@ -73,7 +78,7 @@ function limitStream(stream: ServerHttp2Stream, limits: typeof HTTP2_LIMITS): vo
 /** Closing a session sends GOAWAY: no new streams, and the session ends once its streams have. */
 function limitSession(session: ServerHttp2Session, limits: typeof HTTP2_LIMITS): void {
   session.setTimeout(limits.idleTimeout, () => session.close());
-  const firstStream = setTimeout(() => session.close(), limits.firstStreamTimeout);
+  const firstStream = setTimeout(() => session.close(), limits.firstRequestTimeout);
   session.once('stream', () => clearTimeout(firstStream));
   session.once('close', () => clearTimeout(firstStream));
   session.on('stream', (stream) => limitStream(stream, limits));
@@ -87,10 +92,42 @@ function track<T extends { once(event: 'close', listener: () => void): unknown }
   item.once('close', () => set.delete(item));
 }
 
+interface Servers {
+  /** The server that listens on the port. */
+  listener: NetServer;
+  http2: Http2Server | Http2SecureServer;
+}
+
 /**
- * An HTTP/2 server through Node's compatibility API, which Koa's handler speaks: cleartext with
- * prior knowledge (h2c), or with TLS credentials a TLS server on which each client picks h2 or
- * http/1.1 (ALPN). Its HTTP/1.1 side keeps the HTTP/1 server's timeouts and JSend refusals.
+ * With TLS, one server: each client picks h2 or http/1.1 in the handshake (ALPN), and the HTTP/1.1
+ * side keeps the HTTP/1 server's timeouts and JSend refusals. In cleartext, the HTTP/1.1 server
+ * listens and hands the connections that open with the HTTP/2 preface to the HTTP/2 server.
+ */
+function createServers(
+  handler: DualHandler,
+  tls: TlsCredentials | undefined,
+  limits: typeof HTTP2_LIMITS,
+): Servers {
+  const options = { settings: limits.settings, maxSessionMemory: limits.maxSessionMemory };
+  if (tls) {
+    const server = createSecureServer(
+      // A handshake that drags on is held to the HTTP/1 header deadline too (Node's default: 120 s).
+      { ...options, ...tls, allowHTTP1: true, handshakeTimeout: SERVER_TIMEOUTS.headersTimeout },
+      handler,
+    );
+    Object.assign(server, SERVER_TIMEOUTS);
+    answerParserErrors(server);
+    return { listener: server, http2: server };
+  }
+  const http1 = createHttp1Server(handler);
+  const http2 = createServer(options, handler);
+  shareWithHttp2(http1, http2, limits.firstRequestTimeout);
+  return { listener: http1, http2 };
+}
+
+/**
+ * HTTP/2 through Node's compatibility API, which Koa's handler speaks: h2c with prior knowledge
+ * beside HTTP/1.1 on a cleartext port, or with TLS credentials h2 beside http/1.1 chosen by ALPN.
  */
 export async function listenHttp2(
   handler: DualHandler,
@@ -99,32 +136,21 @@ export async function listenHttp2(
   tls?: TlsCredentials,
   limits: typeof HTTP2_LIMITS = HTTP2_LIMITS,
 ): Promise<Http2Listener> {
-  const options = { settings: limits.settings, maxSessionMemory: limits.maxSessionMemory };
-  const server = tls
-    ? createSecureServer(
-        // A handshake that drags on is held to the HTTP/1 header deadline too (Node's default: 120 s).
-        { ...options, ...tls, allowHTTP1: true, handshakeTimeout: SERVER_TIMEOUTS.headersTimeout },
-        handler,
-      )
-    : createServer(options, handler);
-  if (tls) {
-    Object.assign(server, SERVER_TIMEOUTS);
-    answerParserErrors(server);
-  }
+  const { listener, http2 } = createServers(handler, tls, limits);
   const sessions = new Set<ServerHttp2Session>();
   const sockets = new Set<Socket>();
-  server.on('session', (session: ServerHttp2Session) => {
+  http2.on('session', (session: ServerHttp2Session) => {
     track(sessions, session);
     limitSession(session, limits);
   });
-  server.on('connection', (socket: Socket) => track(sockets, socket));
-  await startListening(server, host, port);
+  listener.on('connection', (socket: Socket) => track(sockets, socket));
+  await startListening(listener, host, port);
 
   return {
-    server,
+    server: listener,
     async close(deadlineMs) {
-      // The TLS server's close also closes its idle HTTP/1.1 connections.
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Closing the listener also closes its idle HTTP/1.1 connections.
+      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
       for (const session of sessions) session.close();
       const deadline = setTimeout(() => {
         for (const socket of sockets) socket.destroy();

@@ -55,6 +55,13 @@ test('h2c with prior knowledge: JSend answers and the security headers arrive ov
   session.close();
 });
 
+test('the h2c port still speaks HTTP/1.1, as the kubelet probes it and HTTP/1.1 proxies call it', async (t) => {
+  t.like(await suite.api.request('GET', '/health/ready'), { status: 200, body: { status: 'success' } });
+  const missing = await suite.api.request('GET', '/no/such/route');
+  t.like(missing, { status: 404, body: { code: 'route.not_found' } });
+  t.is(missing.headers.get('x-content-type-options'), 'nosniff');
+});
+
 test('JSON bodies sent as DATA frames without Content-Length: sign up, log in and read the account', async (t) => {
   const session = await openSession(suite.api.baseUrl);
   const email = uniqueEmail('h2');

@@ -9,7 +9,7 @@ import { receivedUntilClose } from '../support/raw-socket.js';
 /** Limits short enough for a test; the rest as in production. */
 const SHORT = {
   ...HTTP2_LIMITS,
-  firstStreamTimeout: 300,
+  firstRequestTimeout: 300,
   streamTimeout: 300,
   idleTimeout: 400,
 };
@@ -118,12 +118,24 @@ test('closing answers the streams in flight, sends GOAWAY, and cuts what is left
   t.pass('the server closed at the deadline');
 });
 
-test('an h2c port does not answer HTTP/1.1: no HTTP/1 text comes back', async (t) => {
+test('the h2c port answers HTTP/1.1 too, with the HTTP/1 server and its refusals', async (t) => {
+  const server = await h2c(answerOk);
+  t.is(await (await fetch(`${server.url}/`)).text(), 'ok');
+  const { port } = server.server.address() as { port: number };
+  const socket = connectTcp(port, '127.0.0.1');
+  socket.write('NOT HTTP AT ALL\r\n\r\n');
+  const answer = await receivedUntilClose(socket);
+  t.regex(answer, /^HTTP\/1\.1 400 /);
+  t.regex(answer, /"code":"request\.malformed"/);
+  await server.close(0);
+});
+
+test('a connection on the h2c port that never says which protocol it speaks is cut off', async (t) => {
   const server = await h2c(answerOk);
   const { port } = server.server.address() as { port: number };
   const socket = connectTcp(port, '127.0.0.1');
-  socket.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
-  const received = await receivedUntilClose(socket);
-  t.false(received.startsWith('HTTP/1.1'));
+  // The first bytes of the HTTP/2 preface, and then nothing.
+  socket.write('PRI * HTTP/2');
+  t.is(await receivedUntilClose(socket), '');
   await server.close(0);
 });
