@@ -1,33 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../api/test/support/database.js';
+import { accessTokenFor, JSON_HEADERS } from './access-token.js';
 import { runBench } from './entry.js';
 import { maxConnections } from './fd-limit.js';
+import { PASSWORD } from './journeys/accounts.js';
 import { measure, type Scenario } from './load.js';
 import { startApiServer, startBareKoa, stopAllServers } from './processes.js';
 import { type Row, renderMarkdown, writeResults } from './report.js';
 import { setting } from './settings.js';
 
 const WARMUP_SECONDS = 2;
-const PASSWORD = 'correct horse battery staple';
-const JSON_HEADERS = { 'content-type': 'application/json' };
-
-async function post(url: string, body: object, expectedStatus: number): Promise<unknown> {
-  const response = await fetch(url, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(body) });
-  if (response.status !== expectedStatus) {
-    throw new Error(`POST ${url} answered ${response.status}: ${await response.text()}`);
-  }
-  return response.json();
-}
-
-async function accessTokenFor(api: string, email: string): Promise<string> {
-  await post(`${api}/api/v1/auth/register`, { email, password: PASSWORD, name: 'Bench User' }, 201);
-  const login = (await post(`${api}/api/v1/auth/login`, { email, password: PASSWORD }, 200)) as {
-    data?: { accessToken?: unknown };
-  };
-  const token = login.data?.accessToken;
-  if (typeof token !== 'string') throw new Error('login answered without an access token');
-  return token;
-}
 
 let database: TestDatabase | undefined;
 let cleaning: Promise<void> | undefined;
