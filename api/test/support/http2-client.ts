@@ -27,6 +27,8 @@ export async function openSession(
     session.once('remoteSettings', () => resolve());
     session.once('error', reject);
   });
+  // A later failure also ends the streams in flight, which report it; unheard here, it would end the process.
+  session.on('error', () => {});
   return session;
 }
 
