@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:http2';
+import { once } from 'node:events';
+import { constants, type IncomingHttpHeaders } from 'node:http2';
+import { gunzipSync } from 'node:zlib';
 import test from 'ava';
 import { STRONG_PASSWORD, uniqueEmail } from '../support/accounts.js';
 import { apiOnFreshDatabase } from '../support/api-server.js';
@@ -52,6 +54,21 @@ test('h2c with prior knowledge: JSend answers and the security headers arrive ov
   t.like(missing, { status: 404, body: { status: 'fail', code: 'route.not_found' } });
   t.regex(missing.body.requestId, /^[0-9a-f-]{36}$/);
   t.like(missing.headers, SECURITY_HEADERS);
+  session.close();
+});
+
+test('a large answer arrives compressed over HTTP/2', async (t) => {
+  const session = await openSession(suite.api.baseUrl);
+  const stream = session.request(
+    { ':path': '/openapi.json', 'accept-encoding': 'gzip' },
+    { endStream: true },
+  );
+  const [headers] = (await once(stream, 'response')) as [IncomingHttpHeaders];
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  t.is(Number(headers[':status']), 200);
+  t.is(headers['content-encoding'], 'gzip');
+  t.is(JSON.parse(gunzipSync(Buffer.concat(chunks)).toString('utf8')).openapi, '3.1.0');
   session.close();
 });
 
