@@ -1,5 +1,5 @@
 # The same targets as the npm scripts, for people and tools that reach for make.
-.PHONY: install start test test-faults lint format typecheck migrate bench bench-endpoints bench-operator synth kube-fake control-plane-up control-plane-down operator mutation mutation-api ci
+.PHONY: install start test test-faults lint format typecheck migrate bench bench-endpoints bench-operator bench-http2 synth kube-fake control-plane-up control-plane-down operator mutation mutation-api ci
 
 install:
 	npm ci
@@ -34,6 +34,9 @@ bench-endpoints:
 
 bench-operator:
 	npm run bench:operator
+
+bench-http2:
+	npm run bench:http2
 
 # Regenerates charts/dist/ (the CRD, the operator install, the example and its manifests).
 synth:

@@ -33,8 +33,8 @@ const ms = (value: number | undefined) => (value === undefined ? 'n/a' : `${valu
 function stormSection({ storm, argon2, context, machine }: EndpointsReport): string[] {
   const accepted = (storm.statusCodes['200'] ?? 0) / context.durationSeconds;
   const refused = (storm.statusCodes['503'] ?? 0) / context.durationSeconds;
-  const ok = storm.latencyByStatus['200'];
-  const shed = storm.latencyByStatus['503'];
+  const ok = storm.latencyByStatus?.['200'];
+  const shed = storm.latencyByStatus?.['503'];
   return [
     `## Login storm: ${storm.connections} closed-loop clients logging in`,
     '',

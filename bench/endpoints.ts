@@ -10,6 +10,7 @@ import knexFactory, { type Knex } from 'knex';
 import { generateKeyEntry } from '../api/src/domain/tokens/key-set.js';
 import { createTestDatabase, type TestDatabase } from '../api/test/support/database.js';
 import { percentile } from '../api/test/support/latencies.js';
+import { accessTokenFor, JSON_HEADERS } from './access-token.js';
 import { timeToReady } from './cold-start.js';
 import {
   type ColdStarts,
@@ -21,7 +22,7 @@ import { runBench } from './entry.js';
 import { maxConnections } from './fd-limit.js';
 import { atLeastGoal, belowGoal, countGoal, type Goal, ratioGoal } from './goals.js';
 import { argon2VerifyRate } from './hash-rate.js';
-import { accountsFor, storeAccounts } from './journeys/accounts.js';
+import { accountsFor, PASSWORD, storeAccounts } from './journeys/accounts.js';
 import { journeyApiEnvironment, registerTemplate } from './journeys/api-environment.js';
 import { sessionPlan } from './journeys/journey.js';
 import { runLevel } from './journeys/level.js';
@@ -33,8 +34,6 @@ import type { Row } from './report.js';
 import { setting } from './settings.js';
 
 const WARMUP_SECONDS = 2;
-const PASSWORD = 'correct horse battery staple';
-const JSON_HEADERS = { 'content-type': 'application/json' };
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const API_DIR = fileURLToPath(new URL('../api/', import.meta.url));
 /** BENCH_REPORT_DIR moves a trial run's report away from the committed one. */
@@ -45,24 +44,6 @@ const REPORT_DIRECTORY = process.env.BENCH_REPORT_DIR
 const JOURNEY_LEVEL = 17;
 /** Cold starts are timed a few times each; the median is reported. */
 const COLD_STARTS = 3;
-
-async function post(url: string, body: object, expectedStatus: number): Promise<unknown> {
-  const response = await fetch(url, { method: 'POST', headers: JSON_HEADERS, body: JSON.stringify(body) });
-  if (response.status !== expectedStatus) {
-    throw new Error(`POST ${url} answered ${response.status}: ${await response.text()}`);
-  }
-  return response.json();
-}
-
-async function accessTokenFor(api: string, email: string): Promise<string> {
-  await post(`${api}/api/v1/auth/register`, { email, password: PASSWORD, name: 'Bench User' }, 201);
-  const login = (await post(`${api}/api/v1/auth/login`, { email, password: PASSWORD }, 200)) as {
-    data?: { accessToken?: unknown };
-  };
-  const token = login.data?.accessToken;
-  if (typeof token !== 'string') throw new Error('login answered without an access token');
-  return token;
-}
 
 let database: TestDatabase | undefined;
 let direct: Knex | undefined;

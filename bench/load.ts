@@ -25,7 +25,7 @@ export interface Measurement {
   non2xx: number;
   statusCodes: Record<string, number>;
   /** Latency percentiles of the answers with each status code: a refusal and a success differ. */
-  latencyByStatus: Record<string, { p50: number; p95: number; p99: number }>;
+  latencyByStatus?: Record<string, { p50: number; p95: number; p99: number }>;
 }
 
 const percentiles = (times: readonly number[]) => ({

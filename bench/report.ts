@@ -17,8 +17,8 @@ const ratios = ({ measurement, baseline }: Row) =>
     p99: measurement.latencyMs.p99 / baseline.latencyMs.p99,
   };
 
-const ms = (value: number) => value.toFixed(2);
-const times = (value: number | undefined) => (value === undefined ? '—' : `${value.toFixed(3)}×`);
+export const ms = (value: number) => value.toFixed(2);
+export const times = (value: number | undefined) => (value === undefined ? '—' : `${value.toFixed(3)}×`);
 
 export function renderMarkdown(rows: Row[], context: RunContext, node = process.version): string {
   const lines = [

@@ -39,6 +39,9 @@ const environmentFields = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   HOST: optionalText,
   PORT: port(3000),
+  HTTP_PROTOCOL: optionalText.pipe(z.enum(['http1', 'h2c']).optional()),
+  TLS_CERT_FILE: optionalText,
+  TLS_KEY_FILE: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   METRICS_PORT: optionalText.pipe(z.coerce.number<string | undefined>().int().min(1).max(65_535).optional()),
@@ -125,9 +128,33 @@ const requiredInProduction =
     }
   };
 
-const environmentSchema = environmentFields.superRefine(
-  requiredInProduction(['DATABASE_URL', 'JWT_KEYS_FILE', 'JWT_ISSUER']),
-);
+/**
+ * TLS takes a certificate and its key, and then each client picks HTTP/2 or HTTP/1.1 in the TLS
+ * handshake (ALPN), which leaves nothing for HTTP_PROTOCOL to choose.
+ */
+function tlsSettingsAgree(env: Partial<Environment>, ctx: z.RefinementCtx): void {
+  const { TLS_CERT_FILE: certFile, TLS_KEY_FILE: keyFile } = env;
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    const [missing, present] =
+      certFile === undefined ? ['TLS_CERT_FILE', 'TLS_KEY_FILE'] : ['TLS_KEY_FILE', 'TLS_CERT_FILE'];
+    ctx.addIssue({
+      code: 'custom',
+      path: [missing],
+      message: `is required with ${present}: TLS needs the certificate and its private key`,
+    });
+  }
+  if (certFile !== undefined && keyFile !== undefined && env.HTTP_PROTOCOL !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['HTTP_PROTOCOL'],
+      message: 'must be unset with TLS_CERT_FILE and TLS_KEY_FILE: over TLS each client picks h2 or http/1.1',
+    });
+  }
+}
+
+const environmentSchema = environmentFields
+  .superRefine(requiredInProduction(['DATABASE_URL', 'JWT_KEYS_FILE', 'JWT_ISSUER']))
+  .superRefine(tlsSettingsAgree);
 
 /** What the migration CLI reads: the database alone (the migration Job carries no signing keys). */
 const databaseEnvironmentSchema = environmentFields
@@ -144,10 +171,20 @@ const databaseEnvironmentSchema = environmentFields
 /** A developer wants to see everything, a test run only trouble, production the traffic. */
 const DEFAULT_LOG_LEVEL = { development: 'debug', test: 'warn', production: 'info' } as const;
 
+/**
+ * How the API's port speaks HTTP: HTTP/1.1; cleartext HTTP/2 with prior knowledge (h2c), for an
+ * ingress or mesh that speaks it to its backends; or TLS, where each client picks h2 or http/1.1.
+ */
+export type ServerProtocol =
+  | { kind: 'http1' }
+  | { kind: 'h2c' }
+  | { kind: 'tls'; certFile: string; keyFile: string };
+
 export interface Config {
   env: 'development' | 'test' | 'production';
   host: string;
   port: number;
+  protocol: ServerProtocol;
   logLevel: string;
   logFormat: 'json' | 'pretty';
   metricsPort?: number;
@@ -225,6 +262,13 @@ export function loadDatabaseConfig(source: NodeJS.ProcessEnv = process.env): Con
   return databaseConfig(parsed(databaseEnvironmentSchema, source));
 }
 
+function serverProtocol(env: Environment): ServerProtocol {
+  if (env.TLS_CERT_FILE !== undefined && env.TLS_KEY_FILE !== undefined) {
+    return { kind: 'tls', certFile: env.TLS_CERT_FILE, keyFile: env.TLS_KEY_FILE };
+  }
+  return { kind: env.HTTP_PROTOCOL ?? 'http1' };
+}
+
 /** Reads the whole configuration from the environment once; every problem is reported together. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const env = parsed(environmentSchema, source);
@@ -233,6 +277,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     env: env.NODE_ENV,
     host: env.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
     port: env.PORT,
+    protocol: serverProtocol(env),
     logLevel: env.LOG_LEVEL ?? DEFAULT_LOG_LEVEL[env.NODE_ENV],
     logFormat: env.LOG_FORMAT ?? (env.NODE_ENV === 'development' ? 'pretty' : 'json'),
     metricsPort: env.METRICS_PORT,

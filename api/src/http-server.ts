@@ -1,5 +1,5 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import { answerParserErrors } from './http/parser-errors.js';
 
 /**
@@ -21,14 +21,8 @@ export const SERVER_TIMEOUTS = {
  */
 const ACCEPT_BACKLOG = 4096;
 
-export async function listen(
-  handler: RequestListener,
-  host: string,
-  port: number,
-  timeouts: typeof SERVER_TIMEOUTS = SERVER_TIMEOUTS,
-): Promise<Server> {
-  const server = createServer(timeouts, handler);
-  answerParserErrors(server);
+/** Resolves once the server listens, or rejects with why it cannot (the port is taken). */
+export async function startListening(server: NetServer, host: string, port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port, backlog: ACCEPT_BACKLOG }, () => {
@@ -36,14 +30,35 @@ export async function listen(
       resolve();
     });
   });
+}
+
+/** An HTTP/1.1 server with the limits above, which answers the parser's refusals in the API's shape. */
+export function createHttp1Server(
+  handler: RequestListener,
+  timeouts: typeof SERVER_TIMEOUTS = SERVER_TIMEOUTS,
+): Server {
+  const server = createServer(timeouts, handler);
+  answerParserErrors(server);
+  return server;
+}
+
+/** An HTTP/1.1 server, listening: the API's by default, and the metrics port's always. */
+export async function listen(
+  handler: RequestListener,
+  host: string,
+  port: number,
+  timeouts: typeof SERVER_TIMEOUTS = SERVER_TIMEOUTS,
+): Promise<Server> {
+  const server = createHttp1Server(handler, timeouts);
+  await startListening(server, host, port);
   return server;
 }
 
 /** The URL a person can open: a wildcard address is shown as localhost. */
-export function displayUrl(server: Server, host: string): string {
+export function displayUrl(server: NetServer, host: string, scheme: 'http' | 'https' = 'http'): string {
   const { port } = server.address() as AddressInfo;
   const shownHost = ['0.0.0.0', '::'].includes(host) ? 'localhost' : host;
-  return `http://${shownHost}:${port}`;
+  return `${scheme}://${shownHost}:${port}`;
 }
 
 /** Stops accepting, lets in-flight requests finish, and cuts whatever is left at the deadline. */

@@ -1,12 +1,10 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import type { DestinationStream } from 'pino';
+import { listenForApi, loadProtocol } from '../../src/api-listener.js';
 import { systemClock } from '../../src/clock.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/compose.js';
 import { loadConfig } from '../../src/config.js';
 import { buildOpenApiDocument } from '../../src/http/openapi/document.js';
-import { listen } from '../../src/http-server.js';
 import { createLogger } from '../../src/logger.js';
 import type { RateLimitPolicy } from '../../src/rate-limits/policy.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -28,6 +26,7 @@ export interface RequestOptions {
 }
 
 export interface TestApi {
+  /** http://127.0.0.1:port, or https:// with TLS_CERT_FILE and TLS_KEY_FILE. */
   baseUrl: string;
   runtime: Runtime;
   request(method: string, path: string, options?: RequestOptions): Promise<ApiResponse>;
@@ -72,6 +71,7 @@ export async function startApi(env: Record<string, string>, options: TestApiOpti
     PORT: '0',
     ...env,
   });
+  const protocol = await loadProtocol(config.protocol);
   const runtime = await createRuntime(config, {
     logger: createLogger({ level: config.logLevel, format: 'json' }, options.logDestination),
     clock: options.clock ?? systemClock,
@@ -80,10 +80,10 @@ export async function startApi(env: Record<string, string>, options: TestApiOpti
     databaseResilience: options.databaseResilience,
     rateLimitPolicy: options.rateLimitPolicy ?? LIMITS_OUT_OF_THE_WAY,
   });
-  // The server main.ts runs, with its timeouts: Node's default 5 s keep-alive would race clients
-  // reusing an idle connection just as the server closes it.
-  const server: Server = await listen(runtime.app.callback(), '127.0.0.1', 0);
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // The server main.ts runs, with its timeouts (Node's default 5 s keep-alive would race clients
+  // reusing an idle connection just as the server closes it) and the protocol `env` asks for.
+  const listener = await listenForApi(runtime.app.callback(), '127.0.0.1', 0, protocol);
+  const baseUrl = listener.url;
   const validateResponse = options.validateResponses
     ? createResponseValidator(buildOpenApiDocument())
     : undefined;
@@ -122,8 +122,7 @@ export async function startApi(env: Record<string, string>, options: TestApiOpti
       return { status: response.status, headers: response.headers, body: parsed };
     },
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listener.close(0);
       await runtime.close();
     },
   };

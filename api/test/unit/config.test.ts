@@ -120,3 +120,36 @@ test('RATE_LIMIT_REPLICAS is 1 unless set, and a whole number from 1', (t) => {
   for (const bad of ['0', '2.5', 'ten'])
     t.true(problemsOf({ RATE_LIMIT_REPLICAS: bad })[0]?.startsWith('RATE_LIMIT_REPLICAS:'), bad);
 });
+
+test('the port speaks HTTP/1.1 unless HTTP_PROTOCOL says h2c; both TLS files make it TLS', (t) => {
+  t.deepEqual(loadConfig({}).protocol, { kind: 'http1' });
+  t.deepEqual(loadConfig({ HTTP_PROTOCOL: 'http1' }).protocol, { kind: 'http1' });
+  t.deepEqual(loadConfig({ HTTP_PROTOCOL: 'h2c' }).protocol, { kind: 'h2c' });
+  t.deepEqual(loadConfig({ HTTP_PROTOCOL: '' }).protocol, { kind: 'http1' });
+  t.deepEqual(loadConfig({ TLS_CERT_FILE: '/tls/tls.crt', TLS_KEY_FILE: '/tls/tls.key' }).protocol, {
+    kind: 'tls',
+    certFile: '/tls/tls.crt',
+    keyFile: '/tls/tls.key',
+  });
+});
+
+test('TLS settings that do not go together are refused by name', (t) => {
+  t.deepEqual(
+    problemsOf({ HTTP_PROTOCOL: 'h2' }).map((problem) => problem.split(':')[0]),
+    ['HTTP_PROTOCOL'],
+  );
+  t.deepEqual(problemsOf({ TLS_CERT_FILE: '/tls/tls.crt' }), [
+    'TLS_KEY_FILE: is required with TLS_CERT_FILE: TLS needs the certificate and its private key',
+  ]);
+  t.deepEqual(problemsOf({ TLS_KEY_FILE: '/tls/tls.key', TLS_CERT_FILE: ' ' }), [
+    'TLS_CERT_FILE: is required with TLS_KEY_FILE: TLS needs the certificate and its private key',
+  ]);
+  const both = { TLS_CERT_FILE: '/tls/tls.crt', TLS_KEY_FILE: '/tls/tls.key' };
+  for (const protocol of ['h2c', 'http1']) {
+    t.regex(
+      problemsOf({ ...both, HTTP_PROTOCOL: protocol })[0] ?? '',
+      /^HTTP_PROTOCOL: must be unset with TLS_CERT_FILE and TLS_KEY_FILE/,
+      protocol,
+    );
+  }
+});

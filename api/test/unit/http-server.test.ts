@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import test from 'ava';
 import { listen, SERVER_TIMEOUTS } from '../../src/http-server.js';
+import { receivedUntilClose } from '../support/raw-socket.js';
 
 test('a client that never finishes its headers is answered 408 and cut off', async (t) => {
   const server = await listen((_request, response) => response.end('ok'), '127.0.0.1', 0, {
@@ -14,13 +15,7 @@ test('a client that never finishes its headers is answered 408 and cut off', asy
   // A slowloris client: the request line and one header, then nothing.
   socket.write('GET / HTTP/1.1\r\nHost: localhost\r\n');
   const started = Date.now();
-  const answer = await new Promise<string>((resolve) => {
-    let received = '';
-    socket.on('data', (chunk) => {
-      received += chunk;
-    });
-    socket.on('close', () => resolve(received));
-  });
+  const answer = await receivedUntilClose(socket);
   t.regex(answer, /^HTTP\/1\.1 408/);
   t.like(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)), { code: 'request.timeout' });
   t.true(Date.now() - started < 3_000);
@@ -33,13 +28,7 @@ async function rawExchange(bytes: string): Promise<string> {
   const { port } = server.address() as { port: number };
   const socket = connect(port, '127.0.0.1');
   socket.write(bytes);
-  const answer = await new Promise<string>((resolve) => {
-    let received = '';
-    socket.on('data', (chunk) => {
-      received += chunk;
-    });
-    socket.on('close', () => resolve(received));
-  });
+  const answer = await receivedUntilClose(socket);
   server.close();
   return answer;
 }

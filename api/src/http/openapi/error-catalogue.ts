@@ -20,12 +20,12 @@ export const errorCatalogue = {
   'request.timeout': {
     status: 408,
     description:
-      'The headers did not arrive within 15 s, or the whole request within 30 s; the connection is closed after the answer.',
+      'Over HTTP/1.1, the headers did not arrive within 15 s, or the whole request within 30 s; the connection is closed after the answer. Over HTTP/2, the stream was not over within 30 s; the stream is reset after the answer.',
   },
   'request.headers_too_large': {
     status: 431,
     description:
-      'The request line and headers together are larger than 16 KiB; the connection is closed after the answer.',
+      'The request line and headers together are larger than 16 KiB; the connection is closed after the answer. Over HTTP/2 a header list that large resets its stream instead, with no answer.',
   },
   'auth.wrong_password': {
     status: 400,
