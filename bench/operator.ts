@@ -74,7 +74,8 @@ async function main(): Promise<boolean> {
   const operator = await startServer({
     name: 'operator',
     cwd: OPERATOR_DIR,
-    script: 'src/main.ts',
+    // What the image runs: `npm run bench:operator` builds it first.
+    script: 'dist/main.mjs',
     readyPath: '/readyz',
     portVariable: 'HEALTH_PORT',
     nodeArgs: settings.cpuProfileDirectory
