@@ -14,9 +14,11 @@ import { childEnvironment, OPERATOR_DIR } from '../operator/test/support/operato
 import { runBench } from './entry.js';
 import { benchApp, createApp, inParallel, startBenchCluster } from './operator/cluster.js';
 import { type DriftResult, measureDriftHeal } from './operator/drift.js';
+import { judgeGoals } from './operator/goals.js';
 import { type AppRef, BenchRun, mergeBaseline } from './operator/phase.js';
 import { RssSampler } from './operator/process-stats.js';
 import {
+  goalFigures,
   type OperatorBenchContext,
   type PhaseResult,
   renderMarkdown,
@@ -167,6 +169,7 @@ async function main(): Promise<boolean> {
       baselineRuns: baseline,
       load: { ...load, writesPerApp: writesPerApp(load) },
       ...context,
+      goals: judgeGoals(goalFigures(load, context)),
       rssSamples: sampler.samples,
     },
     markdown,

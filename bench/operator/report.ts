@@ -2,6 +2,7 @@ import { percentile } from '../../api/test/support/latencies.js';
 import type { RequestEntry } from '../../operator/test/support/kube-fake/faults.js';
 import type { DriftResult } from './drift.js';
 import type { CallTime } from './fake-timing.js';
+import { type GoalFigures, renderGoals } from './goals.js';
 import { breakdown } from './requests.js';
 
 /** Percentiles of a set of durations, in ms. */
@@ -80,9 +81,21 @@ function row(label: string, alone: number | undefined, load: number | undefined,
   return `| ${label} | ${fixed(alone, digits)} | ${fixed(load, digits)} | ${ratio(load, alone)} |`;
 }
 
+/** What the goals are judged on: the run's peak RSS, the load's CPU per app, the connections. */
+export function goalFigures(load: PhaseResult, context: OperatorBenchContext): GoalFigures {
+  return {
+    apps: load.apps,
+    peakRssBytes: maxDefined(load.operatorPeakRssBytes, context.sampledPeakRssBytes),
+    cpuPerAppMs:
+      load.operatorCpuSeconds === undefined ? undefined : (load.operatorCpuSeconds * 1000) / load.apps,
+    traffic: context.traffic,
+  };
+}
+
 export function renderMarkdown(alone: PhaseResult, load: PhaseResult, context: OperatorBenchContext): string {
   const perApp = (phase: PhaseResult, value: number | undefined) =>
     value === undefined ? undefined : value / phase.apps;
+  const goals = renderGoals(goalFigures(load, context));
   const lines = [
     `| Measure | 1 app alone (×${alone.apps}, one at a time) | ${load.apps} apps at once | at ${load.apps} ÷ alone |`,
     '|---|--:|--:|--:|',
@@ -151,6 +164,8 @@ export function renderMarkdown(alone: PhaseResult, load: PhaseResult, context: O
       ? 'Drift heal: not measured (not every app became Ready).'
       : `Drift heal, ${drift.edits} Deployments changed by hand (kubectl set image) one at a time with ${load.apps} apps settled: put back in p50 ${fixed(drift.healMs.p50, 1)} ms, p99 ${fixed(drift.healMs.p99, 1)} ms, max ${fixed(drift.healMs.max, 1)} ms${drift.unhealed === 0 ? '' : `; ${drift.unhealed} NOT put back`}.`;
   return [
+    ...goals,
+    '',
     ...lines,
     '',
     ...writeTable,
@@ -170,6 +185,11 @@ export function renderMarkdown(alone: PhaseResult, load: PhaseResult, context: O
     ...context.notes.map((note) => `Note: ${note}`),
     '',
   ].join('\n');
+}
+
+function maxDefined(...values: (number | undefined)[]): number | undefined {
+  const defined = values.filter((value): value is number => value !== undefined);
+  return defined.length === 0 ? undefined : Math.max(...defined);
 }
 
 function ms(seconds: number | undefined): number | undefined {
