@@ -5,6 +5,7 @@
  * started. N SkeletonApps are created at once after a baseline of single apps, and every step is
  * timed from the API server's change notifications.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../api/test/support/free-port.js';
 import { parseSpec } from '../operator/src/reconcile/desired-state.js';
 import { childEnvironment, OPERATOR_DIR } from '../operator/test/support/operator-process.js';
+import { imageConfig } from '../operator/test/support/pod-runner/image-config.js';
 import { runBench } from './entry.js';
 import type { BackendName, BenchBackend } from './operator/backend.js';
 import { benchApp, createApp, inParallel } from './operator/cluster.js';
@@ -95,6 +97,22 @@ function runningPods(apps: number): number {
   return apps * parsed.spec.replicas.min;
 }
 
+/**
+ * How the operator image starts the operator (its Dockerfile's final stage): node's options, the
+ * bundle and the environment, so the bench measures exactly that. `npm run bench:operator` builds
+ * the bundle first.
+ */
+function imageCommand(): { nodeArgs: string[]; script: string; env: Record<string, string> } {
+  const { entrypoint, env } = imageConfig(readFileSync(join(OPERATOR_DIR, 'Dockerfile'), 'utf8'));
+  const [node, ...args] = entrypoint;
+  const script = args.pop();
+  if (node !== 'node' || script === undefined)
+    throw new Error(
+      `the operator image's entrypoint is not node and a script: ${JSON.stringify(entrypoint)}`,
+    );
+  return { nodeArgs: args, script, env };
+}
+
 async function startBackend(namespaces: string[], directory: string): Promise<BenchBackend> {
   if (settings.backend === 'kube-fake') return startFakeBackend(namespaces, directory);
   return startControlPlaneBackend(namespaces, runningPods(settings.apps + settings.baselineApps));
@@ -115,17 +133,23 @@ async function main(): Promise<boolean> {
   const [baselineNamespace = '', ...loadNamespaces] = backend.namespaces;
 
   const metricsPort = await freePort();
+  const image = imageCommand();
+  notes.push(
+    `the operator ran as its image runs it: ${['node', ...image.nodeArgs, image.script].join(' ')}.`,
+  );
   const operator = await startServer({
     name: 'operator',
     cwd: OPERATOR_DIR,
-    // What the image runs: `npm run bench:operator` builds it first.
-    script: 'dist/main.mjs',
+    script: image.script,
     readyPath: '/readyz',
     portVariable: 'HEALTH_PORT',
-    nodeArgs: settings.cpuProfileDirectory
-      ? ['--cpu-prof', `--cpu-prof-dir=${resolve(settings.cpuProfileDirectory)}`]
-      : [],
-    baseEnv: childEnvironment({}),
+    nodeArgs: [
+      ...image.nodeArgs,
+      ...(settings.cpuProfileDirectory
+        ? ['--cpu-prof', `--cpu-prof-dir=${resolve(settings.cpuProfileDirectory)}`]
+        : []),
+    ],
+    baseEnv: childEnvironment(image.env),
     env: {
       KUBECONFIG: backend.kubeconfig,
       LEADER_ELECTION: 'false',
