@@ -243,7 +243,7 @@ test('the API image runs what the API Deployment and the migration Job expect', 
 test("the operator image's entrypoint takes the args the operator Deployment passes", (t) => {
   const { final } = dockerfile('operator');
   const entrypoint = execForm(final.find((i) => i.op === 'ENTRYPOINT'));
-  t.deepEqual(entrypoint, ['node', 'dist/main.mjs']);
+  t.deepEqual(entrypoint, ['node', '--max-semi-space-size=8', '--heap-growing-percent=30', 'dist/main.mjs']);
   // A CMD would be replaced by the Deployment's args anyway; none keeps the two from disagreeing.
   t.false(final.some((i) => i.op === 'CMD'));
   t.is(final.filter((i) => i.op === 'WORKDIR').at(-1)?.args, '/app/operator');
