@@ -46,11 +46,13 @@ async function waitUntilReady(name: string, child: ChildProcess, url: string): P
   throw new Error(`${name} did not answer ${url} within ${READY_TIMEOUT_MS / 1000} s`);
 }
 
-/** Starts a TypeScript server in its own process, so it never shares an event loop with the load generator. */
+/** Starts a server in its own process, so it never shares an event loop with the load generator. */
 export async function startServer(spec: ServerSpec): Promise<RunningServer> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [...(spec.nodeArgs ?? []), '--import', 'tsx', spec.script], {
+  // TypeScript sources run through tsx; a built script (the operator's bundle) runs as it would deployed.
+  const loader = spec.script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...(spec.nodeArgs ?? []), ...loader, spec.script], {
     cwd: spec.cwd,
     env: {
       ...(spec.baseEnv ?? process.env),

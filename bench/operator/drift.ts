@@ -1,4 +1,4 @@
-import type { FakeApiServer } from '../../operator/test/support/kube-fake/fake-api-server.js';
+import type { BenchBackend } from './backend.js';
 import type { AppRef } from './phase.js';
 import { type Spread, spread } from './report.js';
 
@@ -16,7 +16,7 @@ const imageOf = (deployment: Deployment) =>
 export interface DriftResult {
   /** Hand edits made. */
   edits: number;
-  /** The edit answered → the operator's apply stored with the approved image again, per edit. */
+  /** The edit stored → the operator's apply stored with the approved image again, per edit. */
   healMs: Spread;
   /** Edits not put back within the timeout. */
   unhealed: number;
@@ -24,32 +24,30 @@ export interface DriftResult {
 
 /**
  * Drift heal at scale: `kubectl set image` on the Deployments of `apps`, one at a time, each timed
- * from the patch's answer to the moment the fake stores the Deployment back on its approved image
- * (seen from the store's notifications in this process, not by polling).
+ * from the moment the hand-set image is stored to the moment the Deployment is stored back on its
+ * approved image, both seen from the API server's change notifications (not by polling, and not from
+ * the patch's answer, which may come after the operator has already put the image back).
  */
 export async function measureDriftHeal(
-  fake: FakeApiServer,
+  backend: BenchBackend,
   apps: readonly AppRef[],
   timeoutMs: number,
 ): Promise<DriftResult> {
-  const deployments = fake.api.registry.byKind('apps/v1', 'Deployment');
-  if (!deployments) throw new Error('the fake serves no Deployments');
-  let waiting: { key: string; image: string; done: (at: number) => void } | undefined;
-  const unwatch = fake.api.store.watch(
-    { resource: deployments },
-    Number(fake.api.store.resourceVersion),
-    ({ object }) => {
-      const deployment = object as unknown as Deployment;
-      const key = `${deployment.metadata.namespace}/${deployment.metadata.name}`;
-      if (waiting?.key === key && imageOf(deployment) === waiting.image) waiting.done(performance.now());
-    },
-  );
+  let waiting: { key: string; image: string; editedAt?: number; done: (ms: number) => void } | undefined;
+  const unwatch = await backend.follow({ apiVersion: 'apps/v1', kind: 'Deployment' }, ({ object }) => {
+    const deployment = object as unknown as Deployment;
+    if (waiting?.key !== `${deployment.metadata.namespace}/${deployment.metadata.name}`) return;
+    const image = imageOf(deployment);
+    if (image === HAND_SET_IMAGE) waiting.editedAt ??= performance.now();
+    else if (image === waiting.image && waiting.editedAt !== undefined)
+      waiting.done(performance.now() - waiting.editedAt);
+  });
   const heals: number[] = [];
   let unhealed = 0;
   try {
     for (const { namespace, name } of apps) {
       const path = `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`;
-      const before = (await (await fetch(`${fake.url}${path}`)).json()) as Deployment;
+      const before = JSON.parse((await backend.send('GET', path)).body) as Deployment;
       const approved = imageOf(before);
       if (!approved) throw new Error(`${namespace}/${name} has no api container`);
       const healed = new Promise<number | undefined>((resolve) => {
@@ -57,25 +55,23 @@ export async function measureDriftHeal(
         waiting = {
           key: `${namespace}/${name}`,
           image: approved,
-          done: (at) => {
+          done: (ms) => {
             clearTimeout(timer);
-            resolve(at);
+            resolve(ms);
           },
         };
       });
-      const response = await fetch(`${fake.url}${path}?fieldManager=kubectl-set`, {
-        method: 'PATCH',
-        headers: { 'content-type': 'application/strategic-merge-patch+json' },
-        body: JSON.stringify({
-          spec: { template: { spec: { containers: [{ name: 'api', image: HAND_SET_IMAGE }] } } },
-        }),
-      });
-      if (response.status !== 200) throw new Error(`the hand edit of ${path} answered ${response.status}`);
-      const editedAt = performance.now();
-      const healedAt = await healed;
+      const edit = await backend.send(
+        'PATCH',
+        `${path}?fieldManager=kubectl-set`,
+        { spec: { template: { spec: { containers: [{ name: 'api', image: HAND_SET_IMAGE }] } } } },
+        'application/strategic-merge-patch+json',
+      );
+      if (edit.status !== 200) throw new Error(`the hand edit of ${path} answered ${edit.status}`);
+      const healMs = await healed;
       waiting = undefined;
-      if (healedAt === undefined) unhealed += 1;
-      else heals.push(healedAt - editedAt);
+      if (healMs === undefined) unhealed += 1;
+      else heals.push(healMs);
     }
   } finally {
     unwatch();

@@ -1,12 +1,13 @@
-import type { FakeApiServer } from '../../operator/test/support/kube-fake/fake-api-server.js';
 import type { RunningServer } from '../processes.js';
+import type { BenchBackend, KindRef } from './backend.js';
 import { benchApp, expectedChildren } from './cluster.js';
 import { type CallTime, FakeTiming } from './fake-timing.js';
 import { grew, scrape, total } from './metrics.js';
 import { cpuSeconds, peakRss } from './process-stats.js';
 import { type PhaseResult, spread } from './report.js';
-import { breakdown, isWrite, mostFirst, RequestWindow, waitForQuiet } from './requests.js';
+import { breakdown, mostFirst, RequestWindow, waitForQuiet } from './requests.js';
 import { ApplyTracker, appKey } from './tracker.js';
+import { childApplies, requestWrites, type WriteCounter, written } from './writes.js';
 
 /** No write for this long, and the operator's queue empty: it has settled. */
 const QUIET_MS = 2_000;
@@ -20,26 +21,47 @@ export interface AppRef {
   name: string;
 }
 
-/** The fake, the operator's process, and what follows them. */
+/** The API server, the operator's process, and what follows them. */
 export class BenchRun {
-  readonly tracker: ApplyTracker;
-  private readonly timing: FakeTiming;
+  /** The operator's writes: from the fake's request log where there is one, else its own counters. */
+  readonly writes: WriteCounter;
+  private readonly timing: FakeTiming | undefined;
   private readonly metricsUrl: string;
 
-  constructor(
-    readonly fake: FakeApiServer,
+  private constructor(
+    readonly backend: BenchBackend,
+    readonly tracker: ApplyTracker,
     private readonly operator: RunningServer,
     metricsPort: number,
     private readonly log: (message: string) => void,
   ) {
-    this.tracker = new ApplyTracker(fake.api);
-    this.timing = new FakeTiming(fake.api);
     this.metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    this.timing = backend.fake && new FakeTiming(backend.fake.api);
+    this.writes = backend.fake ? requestWrites(backend.fake.faults.requests) : childApplies(this.metricsUrl);
+  }
+
+  static async start(
+    backend: BenchBackend,
+    operator: RunningServer,
+    metricsPort: number,
+    log: (message: string) => void,
+  ): Promise<BenchRun> {
+    // Every app of the bench renders to the same kinds of children.
+    const kinds = new Map<string, KindRef>();
+    for (const { apiVersion, kind } of expectedChildren(benchApp('any', 'any')))
+      kinds.set(`${apiVersion}/${kind}`, { apiVersion, kind });
+    const tracker = await ApplyTracker.start(backend, [...kinds.values()]);
+    return new BenchRun(backend, tracker, operator, metricsPort, log);
   }
 
   /** Resolves once nothing is written and the operator's work queue is empty and idle. */
   settle(): Promise<boolean> {
-    return waitForQuiet(this.fake.faults.requests, QUIET_MS, SETTLE_TIMEOUT_MS, () => this.operatorIdle());
+    return waitForQuiet(
+      () => this.writes.total(),
+      QUIET_MS,
+      SETTLE_TIMEOUT_MS,
+      () => this.operatorIdle(),
+    );
   }
 
   /**
@@ -55,8 +77,9 @@ export class BenchRun {
     for (const { namespace, name } of apps)
       this.tracker.expect(namespace, name, expectedChildren(benchApp(namespace, name)));
     const before = await scrape(this.metricsUrl);
-    this.timing.reset();
-    const window = new RequestWindow(this.fake.faults.requests);
+    const writesBefore = await this.writes.counts();
+    this.timing?.reset();
+    const requests = this.backend.fake && new RequestWindow(this.backend.fake.faults.requests);
     const operatorCpu = cpuSeconds(this.operator.pid);
     const benchCpu = process.cpuUsage();
     const startedAt = performance.now();
@@ -67,8 +90,9 @@ export class BenchRun {
     const readyAt = performance.now();
     if (complete && !(await this.settle()))
       this.log(`the operator was still busy ${SETTLE_TIMEOUT_MS / 1000} s after every app was Ready`);
-    window.close();
+    requests?.close();
     const after = await scrape(this.metricsUrl);
+    const writesAfter = await this.writes.counts();
     const operatorCpuAfter = cpuSeconds(this.operator.pid);
     const bench = process.cpuUsage(benchCpu);
 
@@ -89,15 +113,14 @@ export class BenchRun {
       const count = grew(before, after, `${name}_count`);
       return count === 0 ? Number.NaN : (grew(before, after, `${name}_sum`) / count) * 1000;
     };
-    const entries = window.entries();
     return {
       apps: apps.length,
       childrenMs: spread(since('children')),
       readyMs: spread(since('ready')),
       allReadyMs: complete ? readyAt - startedAt : undefined,
       complete,
-      writes: operatorOnly(breakdown(entries.filter(isWrite))),
-      requests: operatorOnly(breakdown(entries)),
+      writes: operatorOnly(written(writesBefore, writesAfter)),
+      requests: requests && operatorOnly(breakdown(requests.entries())),
       reconciles: grew(before, after, 'controller_runtime_reconcile_total'),
       retries: grew(before, after, 'workqueue_retries_total'),
       meanReconcileMs: mean('controller_runtime_reconcile_time_seconds'),
@@ -108,7 +131,7 @@ export class BenchRun {
           : operatorCpuAfter - operatorCpu,
       benchCpuSeconds: (bench.user + bench.system) / 1e6,
       operatorPeakRssBytes: peakRss(this.operator.pid),
-      fakeCalls: this.timing.snapshot(),
+      fakeCalls: this.timing?.snapshot(),
       createsMs,
     };
   }
@@ -136,7 +159,7 @@ export function mergeBaseline(runs: PhaseResult[]): PhaseResult {
     return mostFirst(merged);
   };
   const calls = new Map<string, CallTime>();
-  for (const { call, count, totalMs } of runs.flatMap((run) => run.fakeCalls)) {
+  for (const { call, count, totalMs } of runs.flatMap((run) => run.fakeCalls ?? [])) {
     const sum = calls.get(call) ?? { call, count: 0, totalMs: 0 };
     calls.set(call, { call, count: sum.count + count, totalMs: sum.totalMs + totalMs });
   }
@@ -148,7 +171,7 @@ export function mergeBaseline(runs: PhaseResult[]): PhaseResult {
     allReadyMs: spread(values((run) => run.allReadyMs)).p50,
     complete: runs.every((run) => run.complete),
     writes: addCounts((run) => run.writes),
-    requests: addCounts((run) => run.requests),
+    requests: runs.every((run) => run.requests) ? addCounts((run) => run.requests ?? []) : undefined,
     reconciles,
     meanReconcileMs: sum((run) => run.meanReconcileMs * run.reconciles) / reconciles,
     meanQueueWaitMs: sum((run) => run.meanQueueWaitMs * run.reconciles) / reconciles,
@@ -158,6 +181,8 @@ export function mergeBaseline(runs: PhaseResult[]): PhaseResult {
       : undefined,
     benchCpuSeconds: sum((run) => run.benchCpuSeconds),
     operatorPeakRssBytes: runs[runs.length - 1]?.operatorPeakRssBytes,
-    fakeCalls: [...calls.values()].sort((a, b) => b.totalMs - a.totalMs),
+    fakeCalls: runs.every((run) => run.fakeCalls)
+      ? [...calls.values()].sort((a, b) => b.totalMs - a.totalMs)
+      : undefined,
   };
 }

@@ -59,37 +59,33 @@ export class RequestWindow {
   entries(): RequestEntry[] {
     return this.requests.entries.slice(this.start, this.end);
   }
-
-  writes(): RequestEntry[] {
-    return this.entries().filter(isWrite);
-  }
 }
 
 /**
- * Resolves once no write request has reached the fake for `quietMs` and `settled` (the operator's
- * own account: nothing queued or in flight) agrees (true), or after `timeoutMs` (false). Reads do
- * not count: the operator's watches stay open and the bookmarks they carry are not requests.
+ * Resolves once `writesSoFar` has not grown for `quietMs` and `settled` (the operator's own account:
+ * nothing queued or in flight) agrees (true), or after `timeoutMs` (false). Reads do not count: the
+ * operator's watches stay open and the bookmarks they carry are not requests.
  */
 export async function waitForQuiet(
-  requests: RequestCounts,
+  writesSoFar: () => Promise<number>,
   quietMs: number,
   timeoutMs: number,
   settled: () => Promise<boolean> = async () => true,
 ): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
-  let seen = requests.entries.length;
+  let seen = await writesSoFar();
   let lastWrite = performance.now();
-  const sawWrite = () => {
-    const entries = requests.entries;
-    let wrote = false;
-    for (; seen < entries.length; seen++) if (isWrite(entries[seen] as RequestEntry)) wrote = true;
+  const sawWrite = async () => {
+    const now = await writesSoFar();
+    const wrote = now !== seen;
+    seen = now;
     if (wrote) lastWrite = performance.now();
     return wrote;
   };
   while (performance.now() < deadline) {
     await sleep(POLL_MS);
-    if (sawWrite() || performance.now() - lastWrite < quietMs) continue;
-    if ((await settled()) && !sawWrite()) return true;
+    if ((await sawWrite()) || performance.now() - lastWrite < quietMs) continue;
+    if ((await settled()) && !(await sawWrite())) return true;
   }
   return false;
 }

@@ -1,8 +1,6 @@
 import { SKELETON_APP } from '@skeleton/charts';
-import type { KubeApi } from '../../operator/test/support/kube-fake/kube-api.js';
-import type { StoredEvent } from '../../operator/test/support/kube-fake/object-store.js';
-import type { ResourceType } from '../../operator/test/support/kube-fake/resource-registry.js';
 import { isReady, type SkeletonApp } from '../../operator/test/support/operator-harness.js';
+import type { BenchBackend, KindRef } from './backend.js';
 
 /** When (performance.now(), ms) each step of one app happened in this process. */
 export interface AppTimes {
@@ -32,42 +30,45 @@ interface Waiter {
 export const appKey = (namespace: string, name: string) => `${namespace}/${name}`;
 
 /**
- * Follows apps through the fake's store notifications, in the process that runs the fake: the
- * moment a child is stored and the moment a status turns Ready are seen as they happen, without
- * polling anything. Children are recognised by kind, namespace and name, from the set the app's
- * spec renders to.
+ * Follows apps through the API server's change notifications (the fake's store in this process, or
+ * watches on the control plane): the moment a child is stored and the moment a status turns Ready
+ * are seen as they arrive, without polling anything. Children are recognised by kind, namespace and
+ * name, from the set the app's spec renders to.
  */
 export class ApplyTracker {
   private readonly apps = new Map<string, Tracked>();
   /** `apiVersion/kind/namespace/name` of a child not stored yet → its app's key. */
   private readonly owners = new Map<string, string>();
-  private readonly watched = new Set<ResourceType>();
-  private readonly unwatches: (() => void)[] = [];
+  private readonly unfollows: (() => void)[] = [];
   private waiters: Waiter[] = [];
 
-  constructor(private readonly api: KubeApi) {
-    const apps = api.registry.find(SKELETON_APP.group, SKELETON_APP.version, SKELETON_APP.plural);
-    if (!apps) throw new Error('the SkeletonApp CRD is not installed in the fake');
-    this.watch(apps, ({ type, object }) => {
-      if (type !== 'DELETED') this.appChanged(object as unknown as SkeletonApp);
-    });
+  private constructor() {}
+
+  /** Follows the apps and the kinds of their children from now on. */
+  static async start(backend: BenchBackend, childKinds: readonly KindRef[]): Promise<ApplyTracker> {
+    const tracker = new ApplyTracker();
+    const apps = { apiVersion: `${SKELETON_APP.group}/${SKELETON_APP.version}`, kind: SKELETON_APP.kind };
+    tracker.unfollows.push(
+      await backend.follow(apps, ({ type, object }) => {
+        if (type !== 'DELETED') tracker.appChanged(object as unknown as SkeletonApp);
+      }),
+    );
+    for (const kind of childKinds)
+      tracker.unfollows.push(
+        await backend.follow(kind, ({ type, object }) => {
+          if (type === 'ADDED')
+            tracker.childStored(childKey(kind.apiVersion, kind.kind, object.metadata ?? {}));
+        }),
+      );
+    return tracker;
   }
 
   /** Starts following an app before it is created: these are the children it should end up with. */
   expect(namespace: string, name: string, children: ChildRef[]): void {
     const key = appKey(namespace, name);
     this.apps.set(key, { missing: children.length });
-    for (const child of children) {
-      const resource = this.api.registry.byKind(child.apiVersion, child.kind);
-      if (!resource) throw new Error(`the fake serves no ${child.apiVersion} ${child.kind}`);
-      if (!this.watched.has(resource)) {
-        this.watched.add(resource);
-        this.watch(resource, ({ type, object }) => {
-          if (type === 'ADDED') this.childStored(childKey(child.apiVersion, child.kind, object.metadata));
-        });
-      }
+    for (const child of children)
       this.owners.set(childKey(child.apiVersion, child.kind, { namespace, name: child.metadata.name }), key);
-    }
   }
 
   applied(namespace: string, name: string, at: number): void {
@@ -100,12 +101,8 @@ export class ApplyTracker {
   }
 
   stop(): void {
-    for (const unwatch of this.unwatches.splice(0)) unwatch();
+    for (const unfollow of this.unfollows.splice(0)) unfollow();
     for (const waiter of this.waiters.splice(0)) waiter.resolve(false);
-  }
-
-  private watch(resource: ResourceType, listener: (event: StoredEvent) => void): void {
-    this.unwatches.push(this.api.store.watch({ resource }, Number(this.api.store.resourceVersion), listener));
   }
 
   private tracked(key: string): Tracked {

@@ -26,14 +26,33 @@ export interface StoredKeySet {
   handledRequest: string | undefined;
 }
 
-/** What the Secret holds, read defensively: a missing or corrupt key set is reported as absent. */
+/**
+ * Each Secret object read so far and what it held. Reading checks every key pair by deriving its
+ * public half, which is costly; the watch reads each new version of the Secret and every reconcile
+ * reads the cached one again. The caches never change an object once stored, so the object itself
+ * is the key, and a version no longer cached takes its entry with it.
+ */
+const readSecrets = new WeakMap<StoredSecret, StoredKeySet>();
+
+/**
+ * What the Secret holds, read defensively: a missing or corrupt key set is reported as absent. The
+ * same object gives the same answer, read once; the answer must not be changed.
+ */
 export function readKeySetSecret(secret: StoredSecret | undefined): StoredKeySet {
-  const encoded = secret?.data?.[KEY_SET_FILE];
-  return {
-    document:
-      encoded === undefined ? undefined : parseStoredKeySet(Buffer.from(encoded, 'base64').toString('utf8')),
-    handledRequest: secret?.metadata?.annotations?.[ROTATION_HANDLED_ANNOTATION],
-  };
+  if (secret === undefined) return { document: undefined, handledRequest: undefined };
+  let read = readSecrets.get(secret);
+  if (read === undefined) {
+    const encoded = secret.data?.[KEY_SET_FILE];
+    read = {
+      document:
+        encoded === undefined
+          ? undefined
+          : parseStoredKeySet(Buffer.from(encoded, 'base64').toString('utf8')),
+      handledRequest: secret.metadata?.annotations?.[ROTATION_HANDLED_ANNOTATION],
+    };
+    readSecrets.set(secret, read);
+  }
+  return read;
 }
 
 /** Whether the app asks for a rotation that has not been honoured yet. */

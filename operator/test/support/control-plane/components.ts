@@ -174,6 +174,9 @@ export function kubeconfigDocument(server: string, caPem: string, user: string, 
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 
+/** How many pods a kwok node takes, as a kubelet's default maxPods. */
+export const KWOK_NODE_PODS = 110;
+
 /** The node kwok plays the kubelet for: it takes any pod, and reports what kwok's stages say. */
 export function kwokNode(name: string): object {
   return {
@@ -191,8 +194,8 @@ export function kwokNode(name: string): object {
       },
     },
     status: {
-      allocatable: { cpu: '32', memory: '256Gi', pods: '110', 'ephemeral-storage': '1Ti' },
-      capacity: { cpu: '32', memory: '256Gi', pods: '110', 'ephemeral-storage': '1Ti' },
+      allocatable: { cpu: '32', memory: '256Gi', pods: String(KWOK_NODE_PODS), 'ephemeral-storage': '1Ti' },
+      capacity: { cpu: '32', memory: '256Gi', pods: String(KWOK_NODE_PODS), 'ephemeral-storage': '1Ti' },
     },
   };
 }

@@ -141,13 +141,18 @@ async function startComponent(component: Component, logDir: string, state: Runni
 }
 
 /**
- * Registers kwok's node, as a kubelet registers its own, and waits for kwok to report it Ready. Node
- * admission taints a new node not-ready; node-lifecycle-controller, left out (the node is kwok's, with
- * no heartbeat to judge), would lift the taint once the node is Ready, so this does.
+ * Registers a node kwok plays the kubelet for, as a kubelet registers its own, and waits for kwok to
+ * report it Ready. Node admission taints a new node not-ready; node-lifecycle-controller, left out
+ * (the node is kwok's, with no heartbeat to judge), would lift the taint once the node is Ready, so
+ * this does. The control plane starts with kwok-node-0; a load that needs more pods adds more.
  */
-async function readyKwokNode(admin: Awaited<ReturnType<typeof adminClient>>, died: () => string | undefined) {
-  const node = '/api/v1/nodes/kwok-node-0';
-  const created = await admin.send('POST', '/api/v1/nodes', kwokNode('kwok-node-0'));
+export async function readyKwokNode(
+  admin: Awaited<ReturnType<typeof adminClient>>,
+  died: () => string | undefined,
+  name = 'kwok-node-0',
+) {
+  const node = `/api/v1/nodes/${name}`;
+  const created = await admin.send('POST', '/api/v1/nodes', kwokNode(name));
   if (created.status !== 201)
     throw new Error(`the kwok node was not created: ${created.status} ${created.body}`);
   await waitFor(
