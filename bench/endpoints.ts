@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
@@ -130,6 +131,16 @@ async function measureJourney(databaseUrl: string, folder: string, knex: Knex): 
     });
   } finally {
     await stopAllServers();
+  }
+}
+
+/** Until no password hash runs or waits on the API (its /metrics, served on its port here). */
+async function untilHashingIdle(origin: string): Promise<void> {
+  const busy = /^password_hash_jobs\{state="(running|waiting)"} [1-9]/m;
+  for (;;) {
+    const metrics = await (await fetch(`${origin}/metrics`)).text();
+    if (!busy.test(metrics)) return;
+    await sleep(100);
   }
 }
 
@@ -289,12 +300,16 @@ async function main(): Promise<boolean> {
     storm: login('POST /api/v1/auth/login, storm', { email, password: PASSWORD }, stormConnections),
   } satisfies Record<string, Scenario>;
 
+  // Requests abandoned by the load generator still queue on the server: let them drain so they
+  // neither steal CPU from the next run nor fail noisily when the server is stopped.
+  const settle = async () => {
+    await Promise.all([bare.settle(), api.settle()]);
+    await untilHashingIdle(api.origin);
+  };
   const run = async (scenario: Scenario) => {
     process.stderr.write(`measuring ${scenario.name} at ${scenario.connections} connections…\n`);
-    const measurement = await measure(scenario, context);
-    // Requests abandoned by the load generator still queue on the server: let them drain so they
-    // neither steal CPU from the next run nor fail noisily when the server is stopped.
-    await Promise.all([bare.settle(), api.settle()]);
+    const measurement = await measure(scenario, context, settle);
+    await settle();
     return measurement;
   };
   const measured: Partial<Record<keyof typeof scenarios, Row>> = {};

@@ -34,12 +34,21 @@ const percentiles = (times: readonly number[]) => ({
   p99: percentile(times, 99),
 });
 
-export async function measure(scenario: Scenario, timing: Timing): Promise<Measurement> {
+/**
+ * `settle` runs between the warm-up and the measured run: requests the warm-up abandoned are still
+ * queued on the server (logins waiting for a hashing slot), and would be counted against the run.
+ */
+export async function measure(
+  scenario: Scenario,
+  timing: Timing,
+  settle: () => Promise<void> = async () => {},
+): Promise<Measurement> {
   const { name, connections, ...request } = scenario;
   // A separate warm-up run rather than autocannon's `warmup` option: with that option, requests
   // of the measured run stalled for seconds (about 4 % of them at 1000 connections) where two
   // back-to-back runs showed no such tail.
   await autocannon({ ...request, connections, duration: timing.warmupSeconds });
+  await settle();
   const instance = autocannon({ ...request, connections, duration: timing.durationSeconds });
   // autocannon's summary has no p95 and rounds to whole milliseconds, so every response time of the
   // measured run is kept and all three percentiles come from the same samples.
