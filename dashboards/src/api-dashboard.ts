@@ -191,6 +191,20 @@ const authentication: Row = {
       queries: [{ expr: sumBy([], rate('password_hash_refusals_total')), legend: 'refused' }],
     }),
     timeseries({
+      title: 'Live-session checks by source',
+      description:
+        'Authenticated requests per second by where "is this session still live?" was answered: hit (memory), miss (PostgreSQL, then remembered) or bypass (PostgreSQL every time: the cache is off, or the instance cannot hear Redis pub/sub and so cannot learn of logouts elsewhere). A rise of bypass means Redis is unreachable from some instances; their database query rate rises with it.',
+      unit: 'ops',
+      queries: [{ expr: sumBy(['result'], rate('principal_lookups_total')), legend: '{{result}}' }],
+    }),
+    timeseries({
+      title: 'Query cache reads',
+      description:
+        'Reads of the Redis query cache (pages of the admin listing) per second by outcome: hit, miss (read from PostgreSQL, then kept) or error (Redis failed; read from PostgreSQL). Errors mean Redis is unreachable; answers stay correct but cost the database.',
+      unit: 'ops',
+      queries: [{ expr: sumBy(['outcome'], rate('query_cache_reads_total')), legend: '{{outcome}}' }],
+    }),
+    timeseries({
       title: 'Refresh-token reuse',
       description:
         'Refresh tokens presented again after being exchanged, per interval. Each one revokes the whole session family: expect 0, as one means a stolen or replayed token.',

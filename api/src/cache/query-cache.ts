@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { QUERY_CACHE_OUTCOMES } from '../observability/metric-catalog.js';
 
 /**
  * Query results kept in Redis, shared by every instance, for reads that are costly and read far
@@ -15,7 +16,7 @@ export interface QueryCache {
   invalidate(namespace: string): Promise<void>;
 }
 
-export type CacheOutcome = 'hit' | 'miss' | 'error';
+export type CacheOutcome = (typeof QUERY_CACHE_OUTCOMES)[number];
 
 /** Without Redis every read goes to the database. */
 export const NO_QUERY_CACHE: QueryCache = {

@@ -146,6 +146,13 @@ export const RATE_LIMIT_SCOPES = [
 
 export type RateLimitScope = (typeof RATE_LIMIT_SCOPES)[number];
 
+/** Namespaces of the query cache; their series exist from the start, so rate() is 0 before a read. */
+export const QUERY_CACHE_NAMESPACES = ['user-listing'] as const;
+
+export type QueryCacheNamespace = (typeof QUERY_CACHE_NAMESPACES)[number];
+
+export const QUERY_CACHE_OUTCOMES = ['hit', 'miss', 'error'] as const;
+
 export const PRINCIPAL_LOOKUP_RESULTS = ['hit', 'miss', 'bypass'] as const;
 
 export type PrincipalLookupResult = (typeof PRINCIPAL_LOOKUP_RESULTS)[number];

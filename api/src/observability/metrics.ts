@@ -15,6 +15,8 @@ import {
   type PasswordHashJobState,
   PRINCIPAL_LOOKUP_RESULTS,
   type PrincipalLookupResult,
+  QUERY_CACHE_NAMESPACES,
+  QUERY_CACHE_OUTCOMES,
   RATE_LIMIT_SCOPES,
   type RateLimitScope,
 } from './metric-catalog.js';
@@ -80,6 +82,9 @@ export function createMetrics() {
 
   const hashRefusals = counter(passwordHashRefusals);
   const cacheReads = counter(queryCacheReads);
+  for (const namespace of QUERY_CACHE_NAMESPACES) {
+    for (const outcome of QUERY_CACHE_OUTCOMES) cacheReads.inc({ namespace, outcome }, 0);
+  }
   const lookups = counter(principalLookups);
   for (const result of PRINCIPAL_LOOKUP_RESULTS) lookups.inc({ result }, 0);
 

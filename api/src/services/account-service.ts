@@ -4,7 +4,7 @@ import type { Role, UserRow } from '../db/models.js';
 import type { ResilientDatabase } from '../db/resilient-database.js';
 import type { PasswordHasher } from '../domain/passwords/password-hasher.js';
 import { invalidToken, sessionNotFound, wrongPassword } from '../errors.js';
-import type { AuthEvent } from '../observability/metric-catalog.js';
+import type { AuthEvent, QueryCacheNamespace } from '../observability/metric-catalog.js';
 import type { SessionRepository } from '../repositories/session-repository.js';
 import type { UserPageCursor, UserRepository } from '../repositories/user-repository.js';
 import type { Principal } from './auth-service.js';
@@ -38,7 +38,7 @@ export interface AccountServiceDependencies {
 }
 
 /** The query-cache namespace of the admin listing; any account change invalidates it. */
-export const USER_LISTING = 'user-listing';
+export const USER_LISTING: QueryCacheNamespace = 'user-listing';
 /** Bounds how long a change whose invalidation failed (Redis unreachable) can go unseen. */
 const USER_LISTING_TTL_SECONDS = 30;
 
