@@ -3,8 +3,15 @@ export interface Goal {
   name: string;
   figure: string;
   target: string;
-  pass: boolean;
+  /** undefined: the figure could not be measured (on this backend, in this run). */
+  pass: boolean | undefined;
 }
+
+const verdict = (pass: boolean | undefined) => (pass === undefined ? '—' : pass ? 'pass' : 'FAIL');
+
+/** One goal as a Markdown table row: name, figure, target, verdict. */
+export const goalRow = (goal: Goal) =>
+  `| ${goal.name} | ${goal.figure} | ${goal.target} | ${verdict(goal.pass)} |`;
 
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
@@ -40,7 +47,7 @@ export const countGoal = (name: string, count: number, what: string): Goal => ({
 });
 
 export function renderGoals(goals: readonly Goal[]): string {
-  const met = goals.filter((goal) => goal.pass).length;
+  const met = goals.filter((goal) => goal.pass === true).length;
   return [
     '| Goal | Measured | Target | Result |',
     '|---|--:|--:|---|',

@@ -1,3 +1,5 @@
+import { type Goal, goalRow } from '../goals.js';
+
 /**
  * The operator's performance goals, each judged against a run's figure. They are stated for
  * GOAL_APPS apps; a run at another count is judged all the same, and says so.
@@ -14,31 +16,23 @@ export interface GoalFigures {
   traffic: { connections: number; requests: number } | undefined;
 }
 
-export interface GoalResult {
-  goal: string;
-  figure: string;
-  target: string;
-  /** undefined: the figure could not be measured on this backend. */
-  met: boolean | undefined;
-}
-
 const MAX_PEAK_RSS_MIB = 150;
 const MAX_CPU_PER_APP_MS = 15;
 /** Connections are reused: fewer than one connection per this many requests. */
 const REQUESTS_PER_CONNECTION = 10;
 
 const judged = (
-  goal: string,
+  name: string,
   value: number | undefined,
   target: string,
   within: (value: number) => boolean,
   show: (value: number) => string,
-): GoalResult =>
+): Goal =>
   value === undefined || Number.isNaN(value)
-    ? { goal, figure: 'not measured', target, met: undefined }
-    : { goal, figure: show(value), target, met: within(value) };
+    ? { name, figure: 'not measured', target, pass: undefined }
+    : { name, figure: show(value), target, pass: within(value) };
 
-export function judgeGoals(figures: GoalFigures): GoalResult[] {
+export function judgeGoals(figures: GoalFigures): Goal[] {
   const { traffic } = figures;
   return [
     judged(
@@ -65,14 +59,10 @@ export function judgeGoals(figures: GoalFigures): GoalResult[] {
   ];
 }
 
-const verdict = (met: boolean | undefined) => (met === undefined ? '—' : met ? 'pass' : 'FAIL');
-
 export function renderGoals(figures: GoalFigures): string[] {
   return [
     `| Goal (stated for ${GOAL_APPS} apps${figures.apps === GOAL_APPS ? '' : `; this run: ${figures.apps}`}) | Figure | Target | Met |`,
     '|---|--:|--:|:-:|',
-    ...judgeGoals(figures).map(
-      ({ goal, figure, target, met }) => `| ${goal} | ${figure} | ${target} | ${verdict(met)} |`,
-    ),
+    ...judgeGoals(figures).map(goalRow),
   ];
 }

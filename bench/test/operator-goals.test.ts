@@ -11,7 +11,7 @@ test('each goal is judged against its figure, at its bound inclusive where the g
     traffic: { connections: 110, requests: 19_437 },
   });
   t.deepEqual(
-    results.map(({ goal, figure, met }) => [goal, figure, met]),
+    results.map(({ name, figure, pass }) => [name, figure, pass]),
     [
       ['operator peak RSS (MiB)', '150.0', true],
       ['operator CPU per app (ms)', '15.0', false],
@@ -22,7 +22,7 @@ test('each goal is judged against its figure, at its bound inclusive where the g
 
 test('one connection per request fails the reuse goal; one in ten exactly fails too', (t) => {
   const reuse = (connections: number, requests: number) =>
-    judgeGoals({ apps: 1, peakRssBytes: 0, cpuPerAppMs: 0, traffic: { connections, requests } })[2]?.met;
+    judgeGoals({ apps: 1, peakRssBytes: 0, cpuPerAppMs: 0, traffic: { connections, requests } })[2]?.pass;
   t.false(reuse(13_192, 14_113));
   t.false(reuse(100, 1000));
   t.true(reuse(99, 1000));
@@ -35,9 +35,9 @@ test('a figure the backend cannot give is reported as not measured, neither pass
     cpuPerAppMs: Number.NaN,
     traffic: undefined,
   });
-  t.like(rss, { figure: 'not measured', met: undefined });
-  t.like(cpu, { figure: 'not measured', met: undefined });
-  t.like(connections, { figure: 'not measured', met: undefined });
+  t.like(rss, { figure: 'not measured', pass: undefined });
+  t.like(cpu, { figure: 'not measured', pass: undefined });
+  t.like(connections, { figure: 'not measured', pass: undefined });
 });
 
 test('the table says pass or FAIL per goal, and names the app count when it is not the goal’s', (t) => {
