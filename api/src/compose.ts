@@ -25,7 +25,7 @@ import { emailHasher, loadEmailHashKey } from './observability/email-hash.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { rateLimitsFor } from './rate-limits/for-runtime.js';
 import type { RateLimitPolicy } from './rate-limits/policy.js';
-import { createRateLimitRedis } from './rate-limits/redis-client.js';
+import { createFailFastRedis } from './rate-limits/redis-client.js';
 import { SessionRepository } from './repositories/session-repository.js';
 import { UserRepository } from './repositories/user-repository.js';
 import { AccountService, USER_LISTING } from './services/account-service.js';
@@ -159,7 +159,7 @@ export async function createRuntime(
   const cacheRedis =
     config.redisUrl === undefined
       ? undefined
-      : createRateLimitRedis(config.redisUrl, (err) =>
+      : createFailFastRedis(config.redisUrl, (err) =>
           logger.warn({ err }, 'query-cache Redis unreachable: reading from the database'),
         );
   const queryCache = cacheRedis

@@ -10,7 +10,7 @@ import { assertFailsFast } from './redis-client.js';
 import { createLimiter } from './store.js';
 
 export interface RateLimitsOptions {
-  /** Counters shared by every API instance; made with createRateLimitRedis. Absent: in process. */
+  /** Counters shared by every API instance; made with createFailFastRedis. Absent: in process. */
   redis?: Redis;
   /** Prepended to every Redis key, e.g. `skeleton:rl:`. */
   keyPrefix: string;

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../observability/metrics.js';
 import { createRateLimits, type RateLimits } from './create-rate-limits.js';
 import type { RateLimitPolicy } from './policy.js';
-import { createRateLimitRedis } from './redis-client.js';
+import { createFailFastRedis } from './redis-client.js';
 import { UNLIMITED } from './unlimited.js';
 
 export interface RateLimitSettings {
@@ -30,7 +30,7 @@ export function rateLimitsFor(
   const redis =
     settings.redisUrl === undefined
       ? undefined
-      : createRateLimitRedis(settings.redisUrl, (err) =>
+      : createFailFastRedis(settings.redisUrl, (err) =>
           logger.warn({ err }, 'rate-limit Redis unreachable: limiting in process until it returns'),
         );
   const limits = createRateLimits({

@@ -17,11 +17,11 @@ export const FAIL_FAST_REDIS_OPTIONS = {
 } as const satisfies RedisOptions;
 
 /**
- * The client the rate limits are meant to be given. `onError` hears about every connection error
+ * The client for work that sits in front of requests (the rate limits, the query cache). `onError` hears about every connection error
  * (ioredis reports each failed reconnect, a few seconds apart); without a listener ioredis would
  * print them itself.
  */
-export function createRateLimitRedis(url: string, onError: (error: Error) => void): Redis {
+export function createFailFastRedis(url: string, onError: (error: Error) => void): Redis {
   const redis = new Redis(url, FAIL_FAST_REDIS_OPTIONS);
   redis.on('error', onError);
   return redis;
@@ -33,7 +33,7 @@ export function assertFailsFast(redis: Redis): void {
   if (enableOfflineQueue !== false || commandTimeout === undefined) {
     throw new Error(
       'The rate-limit Redis client must be created with enableOfflineQueue: false and a commandTimeout ' +
-        '(see createRateLimitRedis), or requests would wait while Redis is unreachable.',
+        '(see createFailFastRedis), or requests would wait while Redis is unreachable.',
     );
   }
 }

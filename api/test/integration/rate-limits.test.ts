@@ -11,7 +11,7 @@ import { requestId } from '../../src/http/middleware/request-id.js';
 import { createLogger } from '../../src/logger.js';
 import { createRateLimits, type RateLimits } from '../../src/rate-limits/create-rate-limits.js';
 import type { RateLimitPolicy } from '../../src/rate-limits/policy.js';
-import { createRateLimitRedis } from '../../src/rate-limits/redis-client.js';
+import { createFailFastRedis } from '../../src/rate-limits/redis-client.js';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** Every counter of this run lives under its own prefix, so parallel runs never share one. */
@@ -32,7 +32,7 @@ test.after.always(async () => {
 });
 
 function rateLimitRedis(url: string, errors: Error[] = []): Redis {
-  const client = createRateLimitRedis(url, (error) => errors.push(error));
+  const client = createFailFastRedis(url, (error) => errors.push(error));
   clients.push(client);
   return client;
 }
