@@ -124,6 +124,10 @@ test.serial(
 
     const again = await signUpAndIn(a);
     await cachedOn(b, again);
-    t.pass('once Redis is back, principals are remembered again');
+    // Once Redis is back, principals are remembered again: answered from memory, not the database.
+    const [hits, bypasses] = [await lookups(b, 'hit'), await lookups(b, 'bypass')];
+    t.is((await me(b, again)).status, 200);
+    t.is(await lookups(b, 'hit'), hits + 1);
+    t.is(await lookups(b, 'bypass'), bypasses);
   },
 );
