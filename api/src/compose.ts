@@ -165,13 +165,14 @@ export async function createRuntime(
   const queryCache = cacheRedis
     ? redisQueryCache(cacheRedis, config.redisKeyPrefix, metrics.recordQueryCacheRead)
     : NO_QUERY_CACHE;
-  const usersChanged = (userIds: readonly string[]) => {
+  // A changed account changes its principal and the listing; an ended session only its principal.
+  const accountsChanged = (userIds: readonly string[]) => {
     invalidations.publish(userIds);
     // On the connection the listing reads on, so this instance's next read comes after it.
     void queryCache.invalidate(USER_LISTING);
   };
-  const users = new UserRepository(resilient, usersChanged);
-  const sessions = new SessionRepository(resilient, usersChanged);
+  const users = new UserRepository(resilient, accountsChanged);
+  const sessions = new SessionRepository(resilient, invalidations.publish);
   const accessTokens = new AccessTokenService(
     keys,
     {

@@ -91,3 +91,18 @@ test.serial('a demoted admin is refused at once, though the page they read is st
   await knex('users').where('id', admin.userId).update({ role: 'user' });
   t.is((await suite.api.request('GET', '/api/v1/users', { token: admin.accessToken })).status, 403);
 });
+
+test.serial('an ended session changes no account, so the cached page stays', async (t) => {
+  const admin = await signUpAndIn(suite.api);
+  await suite.api.runtime.database.knex('users').where('id', admin.userId).update({ role: 'admin' });
+  const someone = await signUpAndIn(suite.api);
+  const list = () => suite.api.request('GET', '/api/v1/users?limit=5', { token: admin.accessToken });
+  t.is((await list()).status, 200);
+  const loggedOut = await suite.api.request('POST', '/api/v1/auth/logout', {
+    json: { refreshToken: someone.refreshToken },
+  });
+  t.is(loggedOut.status, 200);
+  const hitsBefore = await cacheReads('hit');
+  t.is((await list()).status, 200);
+  t.is(await cacheReads('hit'), hitsBefore + 1, 'answered from the cache after the logout');
+});
